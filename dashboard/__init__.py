@@ -1,0 +1,1 @@
+"""Plant dashboards: data access, rollups, simulator and figures for the Dash pages."""

@@ -1,0 +1,107 @@
+"""The one place that reads the environment: every setting, its default and its meaning."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name -> (default, meaning). The README's configuration table is written from this.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "DATABASE_URL": ("", "PostgreSQL/TimescaleDB to use; empty starts the embedded demo server"),
+    "REDIS_URL": ("", "Redis for the shared cache; empty uses a per-process cache"),
+    "HOST": ("127.0.0.1", "address `python app.py` listens on"),
+    "PORT": ("8050", "port `python app.py` listens on"),
+    "REFRESH_SECONDS": ("5", "how often pages refresh live data (minimum 2)"),
+    "WALL_REFRESH_SECONDS": ("15", "how often wall screens refresh (minimum 5)"),
+    "DEMO": ("auto", "seed and stream simulated data: auto (only on the embedded server), 1, 0"),
+    "DEMO_SEED": ("42", "random seed of the simulator"),
+    "DEMO_DAYS": ("14", "days of history the demo backfills"),
+    "DEMO_PLANTS": ("3", "plants the demo simulates (1-6)"),
+    "DEMO_MACHINES": ("40", "machines the demo simulates across all plants"),
+    "DATA_DIR": (str(ROOT / ".data"), "where the embedded PostgreSQL keeps its files"),
+    "TIMESCALEDB": ("auto", "use the timescaledb extension: auto (when installed), 1, 0"),
+    "CACHE_TIMEOUT": ("300", "seconds a cached answer for a historic window lives"),
+    "LOG_LEVEL": ("INFO", "logging level"),
+}
+
+
+def _get(name: str, env: dict[str, str]) -> str:
+    return env.get(name, VARIABLES[name][0]).strip()
+
+
+def _int(name: str, env: dict[str, str], lo: int, hi: int) -> int:
+    raw = _get(name, env)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _tristate(name: str, env: dict[str, str]) -> bool | None:
+    raw = _get(name, env).lower()
+    if raw in ("auto", ""):
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be auto, 1 or 0, got {raw!r}")
+
+
+class ConfigError(ValueError):
+    """A setting in the environment that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""
+    redis_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8050
+    refresh_seconds: int = 5
+    wall_refresh_seconds: int = 15
+    demo: bool | None = None
+    demo_seed: int = 42
+    demo_days: int = 14
+    demo_plants: int = 3
+    demo_machines: int = 40
+    data_dir: Path = field(default_factory=lambda: ROOT / ".data")
+    timescaledb: bool | None = None
+    cache_timeout: int = 300
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        return not self.database_url
+
+    @property
+    def seed_demo(self) -> bool:
+        return self.embedded if self.demo is None else self.demo
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    """Read every setting from ``env`` (the process environment by default)."""
+    env = dict(os.environ if env is None else env)
+    return Settings(
+        database_url=_get("DATABASE_URL", env),
+        redis_url=_get("REDIS_URL", env),
+        host=_get("HOST", env),
+        port=_int("PORT", env, 1, 65535),
+        refresh_seconds=_int("REFRESH_SECONDS", env, 2, 3600),
+        wall_refresh_seconds=_int("WALL_REFRESH_SECONDS", env, 5, 3600),
+        demo=_tristate("DEMO", env),
+        demo_seed=_int("DEMO_SEED", env, 0, 2**31 - 1),
+        demo_days=_int("DEMO_DAYS", env, 1, 3660),
+        demo_plants=_int("DEMO_PLANTS", env, 1, 6),
+        demo_machines=_int("DEMO_MACHINES", env, 1, 2000),
+        data_dir=Path(_get("DATA_DIR", env)),
+        timescaledb=_tristate("TIMESCALEDB", env),
+        cache_timeout=_int("CACHE_TIMEOUT", env, 1, 7 * 86400),
+        log_level=_get("LOG_LEVEL", env).upper() or "INFO",
+    )

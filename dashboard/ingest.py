@@ -1,0 +1,97 @@
+"""Validated batch upserts through COPY: a re-sent batch changes nothing, a corrected row replaces the old one."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: tuple[str, ...]
+    values: tuple[str, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.key + self.values
+
+
+# The only tables ingest writes; names never come from input.
+TABLES = {
+    t.name: t
+    for t in (
+        Table("plant", ("plant_id",), ("name", "tz")),
+        Table("shift", ("plant_id", "name"), ("starts", "hours")),
+        Table("line", ("line_id",), ("plant_id", "name")),
+        Table("machine", ("machine_id",), ("line_id", "name", "ideal_cycle_s")),
+        Table("downtime_reason", ("reason_code",), ("label", "category")),
+        Table("sensor", ("sensor_id",), ("machine_id", "kind", "unit", "lo_limit", "hi_limit")),
+        Table("material", ("material_id",), ("name", "unit", "unit_cost")),
+        Table("stock_policy", ("plant_id", "material_id"), ("reorder_point", "safety_stock", "lead_time_days")),
+        Table(
+            "production",
+            ("machine_id", "ts"),
+            ("planned_s", "run_s", "total_count", "good_count", "startup_rejects", "ideal_cycle_s"),
+        ),
+        Table("downtime", ("machine_id", "start_ts"), ("end_ts", "reason_code")),
+        Table("telemetry", ("sensor_id", "ts"), ("value",)),
+        Table("inventory_level", ("plant_id", "material_id", "ts"), ("on_hand",)),
+        Table("inventory_movement", ("plant_id", "material_id", "ts", "kind"), ("qty",)),
+    )
+}
+
+
+class BatchError(ValueError):
+    """A batch that cannot be written; nothing of it was written."""
+
+
+def validate(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns in the table's order, keys present and unique, times with a zone."""
+    missing = [c for c in table.columns if c not in frame.columns]
+    if missing:
+        raise BatchError(f"{table.name} batch lacks column(s) {', '.join(missing)}")
+    frame = frame.loc[:, list(table.columns)]
+    if frame[list(table.key)].isna().any().any():
+        raise BatchError(f"{table.name} batch has rows with an empty key")
+    if frame.duplicated(list(table.key)).any():
+        raise BatchError(f"{table.name} batch repeats a key within itself")
+    for col in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[col]) and frame[col].dt.tz is None:
+            raise BatchError(f"{table.name}.{col} has times without a time zone")
+    return frame
+
+
+def _csv(frame: pd.DataFrame) -> io.StringIO:
+    buf = io.StringIO()
+    # ISO 8601 with offset, full precision, so the server reads back exactly what was sent.
+    frame.to_csv(buf, index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S.%f%z", na_rep="\\N")
+    buf.seek(0)
+    return buf
+
+
+def upsert(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
+    """Write ``frame`` into ``table_name``; return how many rows were new or changed."""
+    table = TABLES[table_name]
+    frame = validate(table, frame)
+    if frame.empty:
+        return 0
+    cols = ", ".join(table.columns)
+    key = ", ".join(table.key)
+    stage = f"stage_{table.name}"
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(f"create temp table if not exists {stage} (like {table.name} including defaults) on commit drop")
+        cur.execute(f"truncate {stage}")
+        cur.copy_expert(f"copy {stage} ({cols}) from stdin with (format csv, null '\\N')", _csv(frame))
+        if table.values:
+            changed = ", ".join(f"{c} = excluded.{c}" for c in table.values)
+            differs = " or ".join(f"t.{c} is distinct from excluded.{c}" for c in table.values)
+            action = f"do update set {changed} where {differs}"
+        else:
+            action = "do nothing"
+        cur.execute(f"insert into {table.name} as t ({cols}) select {cols} from {stage} on conflict ({key}) {action}")
+        return cur.rowcount

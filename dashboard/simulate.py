@@ -1,0 +1,194 @@
+"""Backfill and stream simulated plant data: `python -m dashboard.simulate --help`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from tqdm import tqdm
+
+from dashboard import config, db, ingest, simulator
+from dashboard.simulator import Topology
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Feed:
+    """What the simulator writes, and how far it has got."""
+
+    engine: Engine
+    topo: Topology
+    hf_hours: float = 1.0  # the most recent hours get 1 Hz telemetry; older ones every step_s
+    step_s: int = 300
+    sensors: int | None = None
+    written: Counter = field(default_factory=Counter)
+    inventory: simulator.Inventory | None = None
+
+    def dimensions(self) -> None:
+        with self.engine.begin() as conn:
+            for table, frame in simulator.dimensions(self.topo).items():
+                self.written[table] += ingest.upsert(conn, table, frame)
+
+    def window(self, start: pd.Timestamp, end: pd.Timestamp, hf_from: pd.Timestamp) -> None:
+        """Everything that happened in [start, end), in one transaction."""
+        seed = self.topo.seed
+        prod = [simulator.production_rows(seed, m, start, end) for m in self.topo.machines]
+        down = [simulator.downtime_rows(seed, m, start, end) for m in self.topo.machines]
+        tel = []
+        if start < hf_from:
+            tel.append(simulator.telemetry_rows(seed, self.topo, start, min(end, hf_from), self.step_s, self.sensors))
+        if end > hf_from:
+            tel.append(simulator.telemetry_rows(seed, self.topo, max(start, hf_from), end, 1, self.sensors))
+        if self.inventory is None:
+            self.inventory = simulator.Inventory(self.topo)
+        moves, levels = self.inventory.run(start, end)
+        with self.engine.begin() as conn:
+            for table, frames in (("production", prod), ("downtime", down), ("telemetry", tel)):
+                frames = [f for f in frames if len(f)]
+                if frames:
+                    self.written[table] += ingest.upsert(conn, table, pd.concat(frames, ignore_index=True))
+            self.written["inventory_movement"] += ingest.upsert(conn, "inventory_movement", moves)
+            self.written["inventory_level"] += ingest.upsert(conn, "inventory_level", levels)
+
+    def backfill(self, start: pd.Timestamp, end: pd.Timestamp, progress: bool = True) -> None:
+        """Write [start, end) a day at a time, with a progress bar."""
+        self.dimensions()
+        hf_from = end - pd.Timedelta(hours=self.hf_hours)
+        edges = list(pd.date_range(start, end, freq="D"))
+        if edges[-1] < end:
+            edges.append(end)
+        steps = list(zip(edges[:-1], edges[1:]))
+        for a, b in tqdm(steps, desc="backfill", unit="day", disable=not progress, leave=False):
+            self.window(a, b, hf_from)
+
+    def resume_point(self) -> pd.Timestamp | None:
+        """Where the data already in the database ends, and the stock on hand there."""
+        with self.engine.connect() as conn:
+            last = conn.execute(sa.text("select max(ts) from production")).scalar()
+            rows = conn.execute(
+                sa.text(
+                    "select distinct on (plant_id, material_id) plant_id, material_id, on_hand, ts"
+                    " from inventory_level order by plant_id, material_id, ts desc"
+                )
+            ).all()
+        if last is None:
+            return None
+        self.inventory = simulator.Inventory(self.topo, {(p, m): q for p, m, q, _ in rows})
+        return pd.Timestamp(last).tz_convert("UTC") + pd.Timedelta(minutes=1)
+
+    def live(self, start: pd.Timestamp, interval: float, stop: threading.Event, max_ticks: int | None = None) -> None:
+        """Every ``interval`` seconds write what happened since the last tick, until ``stop`` is set."""
+        last, ticks = start, 0
+        inv_hour = start.ceil("h")
+        while not stop.is_set() and (max_ticks is None or ticks < max_ticks):
+            now = pd.Timestamp.now(tz="UTC").floor("s")
+            try:
+                self._tick(last, now, inv_hour)
+                last, inv_hour = now, max(inv_hour, now.floor("h"))
+            except sa.exc.OperationalError as exc:
+                log.warning("simulator could not write, will retry: %s", str(exc.orig).strip().splitlines()[0])
+            ticks += 1
+            stop.wait(interval)
+
+    def _tick(self, last: pd.Timestamp, now: pd.Timestamp, inv_hour: pd.Timestamp) -> None:
+        seed = self.topo.seed
+        # Production minutes are written once complete; telemetry up to the second.
+        prod = [simulator.production_rows(seed, m, last.floor("min"), now.floor("min")) for m in self.topo.machines]
+        down = [simulator.downtime_rows(seed, m, last, now) for m in self.topo.machines]
+        tel = simulator.telemetry_rows(seed, self.topo, last, now, 1, self.sensors)
+        moves, levels = self.inventory.run(inv_hour, now.floor("h")) if self.inventory else ([], [])
+        with self.engine.begin() as conn:
+            for table, frame in (("production", pd.concat(prod)), ("downtime", pd.concat(down)), ("telemetry", tel)):
+                if len(frame):
+                    self.written[table] += ingest.upsert(conn, table, frame)
+            if len(moves):
+                ingest.upsert(conn, "inventory_movement", moves)
+                ingest.upsert(conn, "inventory_level", levels)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    settings = config.load()
+    p = argparse.ArgumentParser(description="Backfill simulated plants, then stream live data.")
+    p.add_argument("--database-url", help="defaults to $DATABASE_URL, or the embedded demo server")
+    p.add_argument("--days", type=int, default=settings.demo_days, help="days of history (default %(default)s)")
+    p.add_argument("--plants", type=int, default=settings.demo_plants, help="plants, 1-6 (default %(default)s)")
+    p.add_argument("--machines", type=int, default=settings.demo_machines, help="machines in all (default %(default)s)")
+    p.add_argument("--seed", type=int, default=settings.demo_seed, help="random seed (default %(default)s)")
+    p.add_argument("--end", help="end of the backfill, ISO time with zone (default: now)")
+    p.add_argument("--hf-hours", type=float, default=1.0, help="recent hours with 1 Hz telemetry (default 1)")
+    p.add_argument("--step", type=int, default=300, help="seconds between older telemetry readings (default 300)")
+    p.add_argument("--sensors", type=int, default=3, help="sensors per machine, 1-3 (default 3)")
+    p.add_argument("--live", action=argparse.BooleanOptionalAction, default=True, help="stream after the backfill")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between live writes (default 5)")
+    args = p.parse_args(argv)
+    for name, lo, hi in (
+        ("days", 1, 3660),
+        ("plants", 1, 6),
+        ("machines", 1, 5000),
+        ("sensors", 1, 3),
+        ("step", 1, 86400),
+    ):
+        if not lo <= getattr(args, name) <= hi:
+            p.error(f"--{name} must be between {lo} and {hi}, got {getattr(args, name)}")
+    if args.machines < args.plants:
+        p.error(f"--machines ({args.machines}) must be at least --plants ({args.plants})")
+    if args.interval < 1:
+        p.error("--interval must be at least 1 second")
+    if args.end:
+        try:
+            args.end = pd.Timestamp(args.end)
+        except ValueError:
+            p.error(f"--end is not a time: {args.end!r}")
+        if args.end.tzinfo is None:
+            p.error("--end needs a time zone, e.g. 2026-01-31T00:00Z")
+        args.end = args.end.tz_convert("UTC")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    from dashboard import migrate
+
+    try:
+        settings = config.load()
+        url = args.database_url or settings.database_url or db.start_embedded(settings.data_dir)
+        engine = db.create(url, pool_size=2)
+        db.check(engine)
+        migrate.migrate(engine, want_timescale=settings.timescaledb)
+    except (config.ConfigError, db.DatabaseError, migrate.MigrationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    topo = simulator.topology(args.seed, args.plants, args.machines)
+    feed = Feed(engine, topo, hf_hours=args.hf_hours, step_s=args.step, sensors=args.sensors)
+    end = args.end or pd.Timestamp.now(tz="UTC").floor("min")
+    start = end.floor("D") - pd.Timedelta(days=args.days - 1) if args.days else end
+    t0 = time.perf_counter()
+    feed.backfill(start, end)
+    took = time.perf_counter() - t0
+    rows = sum(feed.written.values())
+    print(
+        f"backfilled {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC: {rows:,} rows in {took:.1f} s ({rows / took:,.0f} rows/s)"
+    )
+    for table, n in sorted(feed.written.items()):
+        print(f"  {table:20s} {n:>12,}")
+    if args.live and not args.end:
+        print(f"streaming live data every {args.interval:g} s; Ctrl-C stops")
+        try:
+            feed.live(end, args.interval, threading.Event())
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+# Shared set-up steps for scripts/demo and scripts/test; sourced, not run.
+
+python_311() {
+    for py in "${PYTHON:-}" python3.11 python3; do
+        [ -n "$py" ] && command -v "$py" >/dev/null 2>&1 || continue
+        if "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+            echo "$py"; return 0
+        fi
+    done
+    echo "error: Python 3.11 is needed (set PYTHON=/path/to/python3.11)" >&2
+    return 1
+}
+
+# Create .venv and install a requirements file; skipped when nothing changed since last time.
+venv() {
+    local req=$1 stamp=.venv/.installed-$(basename "$1")
+    if [ ! -x .venv/bin/python ]; then
+        "$(python_311)" -m venv .venv
+        .venv/bin/python -m pip install -q --upgrade pip
+    fi
+    local want; want=$(cat requirements*.txt | sha256sum | cut -c1-16)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        echo "installing $req into .venv ..."
+        .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+        echo "$want" > "$stamp"
+    fi
+}
+
+apt_install() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "error: $* must be installed (sudo apt-get install $*)" >&2
+        return 1
+    fi
+    echo "installing $* from Debian's packages ..."
+    [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq; APT_UPDATED=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_chromium() {
+    command -v chromium >/dev/null 2>&1 || apt_install chromium chromium-driver
+}
+
+# Redis for the cache tests: the machine's on 6379 when it answers, else one started here on 6390.
+ensure_redis() {
+    if [ -n "${TEST_REDIS_URL:-}" ]; then return 0; fi
+    if redis_answers 6379; then export TEST_REDIS_URL=redis://127.0.0.1:6379/15; return 0; fi
+    command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+    if ! redis_answers 6390; then
+        mkdir -p .data/redis
+        redis-server --daemonize yes --bind 127.0.0.1 --port 6390 --save "" --appendonly no \
+            --dir "$PWD/.data/redis" --logfile "$PWD/.data/redis/redis.log"
+        for _ in 1 2 3 4 5 6 7 8 9 10; do redis_answers 6390 && break; sleep 0.3; done
+    fi
+    export TEST_REDIS_URL=redis://127.0.0.1:6390/15
+}
+
+redis_answers() {
+    .venv/bin/python - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+s.sendall(b"PING\r\n")
+sys.exit(0 if s.recv(16).startswith(b"+PONG") else 1)
+PY
+}
