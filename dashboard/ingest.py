@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass
 
 import pandas as pd
+import psycopg2
 from sqlalchemy.engine import Connection
 
 
@@ -79,11 +80,19 @@ def upsert(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
     frame = validate(table, frame)
     if frame.empty:
         return 0
+    try:
+        return _write(conn, table, frame)
+    except psycopg2.Error as exc:
+        # The whole transaction is rolled back by the caller's `begin()`; say why in words.
+        detail = str(exc).strip().splitlines()[0]
+        raise BatchError(f"{table.name} batch was refused by the database: {detail}") from exc
+
+
+def _write(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     cols = ", ".join(table.columns)
     key = ", ".join(table.key)
     stage = f"stage_{table.name}"
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
+    with conn.connection.driver_connection.cursor() as cur:
         cur.execute(f"create temp table if not exists {stage} (like {table.name} including defaults) on commit drop")
         cur.execute(f"truncate {stage}")
         cur.copy_expert(f"copy {stage} ({cols}) from stdin with (format csv, null '\\N')", _csv(frame))

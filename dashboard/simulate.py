@@ -94,8 +94,8 @@ class Feed:
             try:
                 self._tick(last, now, inv_hour)
                 last, inv_hour = now, max(inv_hour, now.floor("h"))
-            except sa.exc.OperationalError as exc:
-                log.warning("simulator could not write, will retry: %s", str(exc.orig).strip().splitlines()[0])
+            except Exception as exc:  # noqa: BLE001 - the live feed must outlive a database restart
+                log.warning("simulator could not write, will retry: %s", str(exc).strip().splitlines()[0])
             ticks += 1
             stop.wait(interval)
 

@@ -197,7 +197,7 @@ def planned_minutes(plant: Plant, minutes: pd.DatetimeIndex) -> np.ndarray:
         brk = plant.shift_hours * 30  # break starts halfway through the shift
         on_break = (since >= brk) & (since < brk + 30)
         # A night shift belongs to the day it started on.
-        start_day = (local - pd.to_timedelta(since, unit="min")).dayofweek
+        start_day = (local - pd.to_timedelta(since, unit="min")).day_of_week
         planned |= in_shift & ~on_break & np.isin(start_day, plant.workdays)
     return np.where(planned, 60.0, 0.0)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from dashboard import db, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 MACHINE_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-_counter = itertools.count()
 
 
 def _reachable(url: str) -> bool:
@@ -54,7 +53,7 @@ def timescale_on_server(pg_admin_url: str) -> bool:
 
 def new_database(admin_url: str) -> str:
     """Create an empty database and return its URL."""
-    name = f"pd_test_{os.getpid()}_{next(_counter)}"
+    name = f"pd_test_{uuid.uuid4().hex[:12]}"
     admin = db.create(admin_url, pool_size=1)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text(f"drop database if exists {name} with (force)"))
@@ -76,6 +75,16 @@ def empty_db_url(pg_admin_url: str) -> Iterator[str]:
     """A brand-new database with nothing in it, dropped after the test."""
     url = new_database(pg_admin_url)
     yield url
+    drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def second_engine(pg_admin_url: str) -> Iterator[Engine]:
+    """Another fresh, migrated plain database, for comparing two runs."""
+    url = new_database(pg_admin_url)
+    engine = _engine_for(url, False)
+    yield engine
+    engine.dispose()
     drop_database(pg_admin_url, url)
 
 

@@ -1,0 +1,134 @@
+"""The overview page in a real Chromium: known-answer OEE, a drawn chart, live refresh, clear start-up errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard import ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.browser
+
+
+def _plant_zone(now: pd.Timestamp) -> str:
+    """A zone where it is mid-day now, so 'today so far' holds the last 20 minutes whatever the clock says."""
+    for tz in ("Etc/UTC", "Etc/GMT-6", "Etc/GMT+6", "Etc/GMT-12"):
+        if 2 <= now.tz_convert(tz).hour < 22:
+            return tz
+    raise AssertionError("unreachable")
+
+
+def _known_plant(engine, now: pd.Timestamp) -> pd.Timestamp:
+    tz = _plant_zone(now)
+    dims = {
+        "plant": pd.DataFrame([("KA", "Known Answer Works", tz)], columns=["plant_id", "name", "tz"]),
+        "line": pd.DataFrame([("KA-L1", "KA", "Line 1")], columns=["line_id", "plant_id", "name"]),
+        "machine": pd.DataFrame(
+            [("KA-A", "KA-L1", "A", 2.0), ("KA-B", "KA-L1", "B", 4.0)],
+            columns=["machine_id", "line_id", "name", "ideal_cycle_s"],
+        ),
+    }
+    first = now.floor("min") - pd.Timedelta(minutes=10)
+    minutes = pd.date_range(first, periods=5, freq="min")
+    # Per minute: A runs 54 s, makes 24 at 2 s, 23 good; B runs 48 s, makes 11 at 4 s, all good.
+    rows = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "machine_id": "KA-A",
+                    "ts": minutes,
+                    "planned_s": 60.0,
+                    "run_s": 54.0,
+                    "total_count": 24,
+                    "good_count": 23,
+                    "startup_rejects": 0,
+                    "ideal_cycle_s": 2.0,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "machine_id": "KA-B",
+                    "ts": minutes,
+                    "planned_s": 60.0,
+                    "run_s": 48.0,
+                    "total_count": 11,
+                    "good_count": 11,
+                    "startup_rejects": 0,
+                    "ideal_cycle_s": 4.0,
+                }
+            ),
+        ]
+    )
+    with engine.begin() as conn:
+        for table, frame in dims.items():
+            ingest.upsert(conn, table, frame)
+        ingest.upsert(conn, "production", rows)
+    return first + pd.Timedelta(minutes=5)
+
+
+def test_overview_shows_known_oee_and_moves_with_new_data(db_engine, app_factory, page):
+    now = pd.Timestamp.now(tz="UTC")
+    next_minute = _known_plant(db_engine, now)
+    app = app_factory(db_engine.url.render_as_string(hide_password=False), REFRESH_SECONDS="2")
+    page.goto(app.url + "/")
+    oee = page.locator("[id*='ov-oee']")
+    oee.wait_for()
+    # By hand: planned 600 s; run 5*54 + 5*48 = 510; ideal 5*24*2 + 5*11*4 = 460; good ideal 5*23*2 + 5*11*4 = 450.
+    # OEE = 450/600 = 75.0 %, A = 510/600 = 85.0 %, P = 460/510 = 90.2 %, Q = 450/460 = 97.8 %.
+    assert oee.inner_text() == "75.0 %"
+    card = page.locator(".card", has=oee)
+    assert "A 85.0 % · P 90.2 % · Q 97.8 %" in card.inner_text()
+    assert "170 good units" in card.inner_text()
+    page.wait_for_function(
+        "document.querySelector('#ov-output .js-plotly-plot') && document.querySelector('#ov-output .js-plotly-plot').data"
+    )
+    drawn = page.evaluate(
+        "document.querySelector('#ov-output .js-plotly-plot')._fullData.map(t => Array.from(t.y).reduce((a, b) => a + b, 0))"
+    )
+    assert drawn == [170]
+    assert page.locator("#ov-output .xtitle").text_content() == "Time (UTC)"
+
+    # One more minute in which A makes 30 good of 30 in 60 s: OEE = (450 + 60) / 660 = 77.3 %.
+    extra = pd.DataFrame(
+        {
+            "machine_id": ["KA-A"],
+            "ts": [next_minute],
+            "planned_s": [60.0],
+            "run_s": [60.0],
+            "total_count": [30],
+            "good_count": [30],
+            "startup_rejects": [0],
+            "ideal_cycle_s": [2.0],
+        }
+    )
+    with db_engine.begin() as conn:
+        ingest.upsert(conn, "production", extra)
+    page.wait_for_function("document.querySelector(\"[id*='ov-oee']\").innerText === '77.3 %'", timeout=15000)
+
+
+def test_app_with_unreachable_database_says_so_in_one_line():
+    env = {**os.environ, "DATABASE_URL": "postgresql://x@127.0.0.1:9/plant"}
+    done = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        'error: Cannot reach the database plant on 127.0.0.1:9: connection to server at "127.0.0.1", '
+        "port 9 failed: Connection refused."
+    )
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [("PORT", "http", "PORT must be a whole number"), ("DEMO", "maybe", "DEMO must be auto, 1 or 0")],
+)
+def test_app_with_bad_setting_says_which(name, value, message):
+    env = {**os.environ, name: value}
+    done = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert message in done.stderr and "Traceback" not in done.stderr
