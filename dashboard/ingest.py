@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import psycopg2
 from sqlalchemy.engine import Connection
@@ -68,8 +69,14 @@ def validate(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _csv(frame: pd.DataFrame) -> io.StringIO:
     buf = io.StringIO()
-    # ISO 8601 with offset, full precision, so the server reads back exactly what was sent.
-    frame.to_csv(buf, index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S.%f%z", na_rep="\\N")
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            # ISO 8601 in UTC to the microsecond, so the server reads back exactly what was sent;
+            # numpy formats a million stamps in a fraction of what strftime takes.
+            utc = out[col].dt.tz_convert("UTC").to_numpy(dtype="datetime64[us]")
+            out[col] = np.char.add(np.datetime_as_string(utc, unit="us"), "+00")
+    out.to_csv(buf, index=False, header=False, na_rep="\\N")
     buf.seek(0)
     return buf
 
