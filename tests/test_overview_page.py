@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 
 def _plant_zone(now: pd.Timestamp) -> str:
-    """A zone where it is mid-day now, so 'today so far' holds the last 20 minutes whatever the clock says."""
+    """A zone where it is mid-day now, so 'today so far' holds the last 30 minutes whatever the clock says."""
     for tz in ("Etc/UTC", "Etc/GMT-6", "Etc/GMT+6", "Etc/GMT-12"):
         if 2 <= now.tz_convert(tz).hour < 22:
             return tz
@@ -34,7 +34,8 @@ def _known_plant(engine, now: pd.Timestamp) -> pd.Timestamp:
             columns=["machine_id", "line_id", "name", "ideal_cycle_s"],
         ),
     }
-    first = now.floor("min") - pd.Timedelta(minutes=10)
+    # Five minutes at the start of the last whole 15-minute bucket, which is what the trend draws.
+    first = now.floor("15min") - pd.Timedelta(minutes=15)
     minutes = pd.date_range(first, periods=5, freq="min")
     # Per minute: A runs 54 s, makes 24 at 2 s, 23 good; B runs 48 s, makes 11 at 4 s, all good.
     rows = pd.concat(
