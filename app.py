@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 from flask import jsonify
 
-from dashboard import config, data, db, demo, migrate, static
+from dashboard import cache, config, data, db, demo, migrate, rollups, static
 
 log = logging.getLogger("plant-dashboards")
 
@@ -49,6 +49,9 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     log.info("database %s (PostgreSQL %s), %d migration(s) applied", db.describe(url), version, len(applied))
     if settings.seed_demo:
         demo.start(engine, settings)
+    rollups.ensure(engine)
+    rollups.refresh(engine)  # pages open on current rollups; the thread keeps them so
+    rollups.start_refresher(engine, settings.refresh_seconds)
 
     app = Dash(
         __name__,
@@ -69,7 +72,14 @@ def create_app(settings: config.Settings | None = None) -> Dash:
             ok, detail = True, "ok"
         except db.DatabaseError as exc:
             ok, detail = False, str(exc)
-        return jsonify(status="ok" if ok else "degraded", database=detail, cache=cache_type), 200 if ok else 503
+        cache_ok = cache.query_cache.healthy()
+        body = dict(
+            status="ok" if ok else "degraded",
+            database=detail,
+            cache=cache_type,
+            cache_state="ok" if cache_ok else "unavailable, using the database and a local cache",
+        )
+        return jsonify(body), 200 if ok else 503
 
     return app
 

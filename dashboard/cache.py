@@ -1,30 +1,166 @@
-"""The Cache object, bound to the Flask server with init_app; key and window helpers."""
+"""The query cache: flask-caching (Redis when configured), single flight per key, and live-window alignment."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
+from cachelib import SimpleCache
 from flask import Flask
 from flask_caching import Cache
 
 from dashboard.config import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Answers to page queries. Redis when REDIS_URL is set, so every worker and host shares them.
 queries = Cache()
 
 
+class QueryCache:
+    """get-or-compute with one computation per key at a time, across threads and (with Redis) processes.
+
+    A cache that fails is logged and bypassed for a few seconds: the answer then comes from the
+    database through a small per-process cache, never an error on the page.
+    """
+
+    lock_ttl_s = 30.0
+    wait_s = 10.0
+    retry_after_s = 5.0
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self.local = SimpleCache(threshold=500)
+        self.kind = "none"
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._down_until = 0.0
+        self.stats = {"hits": 0, "misses": 0, "waits": 0, "errors": 0}
+
+    def init_app(self, server: Flask, settings: Settings) -> str:
+        if settings.redis_url:
+            cfg = {
+                "CACHE_TYPE": "RedisCache",
+                "CACHE_REDIS_URL": settings.redis_url,
+                "CACHE_KEY_PREFIX": "pd:",
+                # A Redis that is away must cost milliseconds, not the default seconds.
+                "CACHE_OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+            }
+        else:
+            cfg = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+        cfg["CACHE_DEFAULT_TIMEOUT"] = settings.cache_timeout
+        self.cache.init_app(server, config=cfg)
+        self.kind = cfg["CACHE_TYPE"]
+        return self.kind
+
+    # -- backend access that never raises
+    @property
+    def backend(self):  # noqa: ANN201 - a cachelib backend
+        if time.monotonic() < self._down_until:
+            return self.local
+        return self.cache.cache
+
+    @property
+    def redis(self):  # noqa: ANN201 - the redis client, or None when not on Redis or Redis is away
+        backend = self.backend
+        return getattr(backend, "_write_client", None)
+
+    def _safe(self, op: Callable[[], T], default: T) -> T:
+        try:
+            return op()
+        except Exception as exc:  # noqa: BLE001 - any cache failure means: go to the database
+            self.stats["errors"] += 1
+            if time.monotonic() >= self._down_until:
+                log.warning("cache unavailable, using the database and a local cache: %s", exc)
+            self._down_until = time.monotonic() + self.retry_after_s
+            return default
+
+    def healthy(self) -> bool:
+        if self.kind != "RedisCache":
+            return True
+        client = self.cache.cache._write_client
+        return self._safe(lambda: bool(client.ping()), False)
+
+    # -- get or compute
+    def get_or_compute(self, key: str, compute: Callable[[], T], timeout: int) -> T:
+        hit = self._safe(lambda: self.backend.get(key), None)
+        if hit is not None:
+            self.stats["hits"] += 1
+            return hit
+        with self._thread_lock(key):
+            hit = self._safe(lambda: self.backend.get(key), None)  # a thread before us may have filled it
+            if hit is not None:
+                self.stats["hits"] += 1
+                return hit
+            token = self._acquire(key)
+            if token is None:  # another process is computing it: wait for its answer
+                hit = self._wait_for(key)
+                if hit is not None:
+                    self.stats["waits"] += 1
+                    return hit
+            try:
+                self.stats["misses"] += 1
+                value = compute()
+                self._safe(lambda: self.backend.set(key, value, timeout=timeout), None)
+                return value
+            finally:
+                self._release(key, token)
+
+    def _thread_lock(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            if len(self._locks) > 10_000:
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _acquire(self, key: str) -> str | None:
+        """A Redis lock for ``key``; a token when we hold it (or no Redis), None when another process does."""
+        client = self.redis
+        token = uuid.uuid4().hex
+        if client is None:
+            return token
+        got = self._safe(lambda: client.set(f"pd:lock:{key}", token, nx=True, px=int(self.lock_ttl_s * 1000)), True)
+        return token if got else None
+
+    def _release(self, key: str, token: str | None) -> None:
+        client = self.redis
+        if client is None or token is None:
+            return
+        # Delete only our own lock, atomically.
+        script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+        self._safe(lambda: client.eval(script, 1, f"pd:lock:{key}", token), None)
+
+    def _wait_for(self, key: str) -> object | None:
+        deadline = time.monotonic() + self.wait_s
+        client = self.redis
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            hit = self._safe(lambda: self.backend.get(key), None)
+            if hit is not None:
+                return hit
+            if client is not None and not self._safe(lambda: client.exists(f"pd:lock:{key}"), 0):
+                return self._safe(lambda: self.backend.get(key), None)
+        return None
+
+
+query_cache = QueryCache(queries)
+
+
+def make_key(name: str, *args: object) -> str:
+    """A key that holds every argument: the function's name and a hash of their reprs."""
+    digest = hashlib.sha1(repr(args).encode(), usedforsecurity=False).hexdigest()
+    return f"q:{name}:{digest}"
+
+
 def init_app(server: Flask, settings: Settings) -> str:
     """Bind the caches to ``server``; return the cache type chosen."""
-    if settings.redis_url:
-        cfg = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url, "CACHE_KEY_PREFIX": "pd:"}
-    else:
-        cfg = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
-    cfg["CACHE_DEFAULT_TIMEOUT"] = settings.cache_timeout
-    queries.init_app(server, config=cfg)
-    return cfg["CACHE_TYPE"]
+    return query_cache.init_app(server, settings)
 
 
 def live_now(refresh_s: int, now: datetime | None = None) -> datetime:
@@ -38,3 +174,9 @@ def live_window(span: timedelta, refresh_s: int, now: datetime | None = None) ->
     """[end - span, end) with the end aligned to the refresh interval."""
     end = live_now(refresh_s, now)
     return end - span, end
+
+
+def timeout_for(end: datetime, refresh_s: int, historic_s: int, now: datetime | None = None) -> int:
+    """Live windows live one refresh interval (plus a little); windows that ended in the past live longer."""
+    now = now or datetime.now(UTC)
+    return refresh_s + 2 if end > now - timedelta(seconds=refresh_s) else historic_s

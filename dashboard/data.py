@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from flask import Flask
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import cache, kpi, queries
 from dashboard.config import Settings
+from dashboard.queries import ALL, Scope
 
 
 class _State:
@@ -33,32 +35,50 @@ def engine() -> Engine:
 
 
 def settings() -> Settings:
-    assert _state.settings is not None
+    assert _state.settings is not None, "dashboard.data.init_app was not called"
     return _state.settings
 
 
-@cache.queries.memoize(timeout=60)
+def _cached(name: str, fn: Callable[..., pd.DataFrame], *args: object, end: datetime | None = None) -> pd.DataFrame:
+    s = settings()
+    timeout = s.cache_timeout if end is None else cache.timeout_for(end, s.refresh_seconds, s.cache_timeout)
+    return cache.query_cache.get_or_compute(cache.make_key(name, *args), lambda: fn(engine(), *args), timeout)
+
+
 def plants() -> pd.DataFrame:
-    return queries.plants(engine())
+    return _cached("plants", queries.plants)
 
 
-@cache.queries.memoize()
+def hierarchy() -> pd.DataFrame:
+    return _cached("hierarchy", queries.hierarchy)
+
+
 def plant_today(now: datetime) -> pd.DataFrame:
     """Per plant: OEE, its factors and output from local midnight to ``now``."""
-    return kpi.add_ratios(queries.plant_today(engine(), now))
+    return kpi.add_ratios(_cached("today_by_plant", queries.today_by_plant, now, end=now))
 
 
-@cache.queries.memoize()
+def oee_totals(start: datetime, end: datetime, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
+    return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, end=end))
+
+
+def oee_series(start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
+    return kpi.add_ratios(_cached("oee_series", queries.oee_series, start, end, bucket_s, group, scope, end=end))
+
+
+def oee_daily(first: date, last: date, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
+    return kpi.add_ratios(_cached("oee_daily", queries.oee_daily, first, last, group, scope))
+
+
 def output_trend(start: datetime, end: datetime, bucket_s: int) -> pd.DataFrame:
-    return queries.output_trend(engine(), start, end, bucket_s)
+    return _cached("output_trend", queries.output_trend, start, end, bucket_s, end=end)
 
 
 def live_overview(
     span: timedelta = timedelta(hours=12), bucket_s: int = 900
 ) -> tuple[datetime, pd.DataFrame, pd.DataFrame]:
     """Today's KPIs per plant and the output trend, for a window ending at the aligned 'now'."""
-    refresh = settings().refresh_seconds
-    start, end = cache.live_window(span, refresh)
+    start, end = cache.live_window(span, settings().refresh_seconds)
     # Bucket starts aligned to the bucket size, so the trend does not shift with every refresh.
     start = start - timedelta(seconds=start.timestamp() % bucket_s)
     # Only whole buckets: a half-filled last bucket would read as a sudden drop in output.

@@ -86,6 +86,7 @@ def timescale_enabled(conn: Connection) -> bool:
 
 
 def _prepare(conn: Connection, want_timescale: bool | None) -> bool:
+    """Create the ledger; on a database never migrated before, choose the engine once and for all."""
     conn.execute(
         sa.text(
             "create table if not exists schema_migrations ("
@@ -93,13 +94,17 @@ def _prepare(conn: Connection, want_timescale: bool | None) -> bool:
             " applied_at timestamptz not null default now(), skipped boolean not null default false)"
         )
     )
-    if want_timescale is not False and not timescale_enabled(conn) and timescale_available(conn):
+    fresh = conn.execute(sa.text("select count(*) from schema_migrations")).scalar_one() == 0
+    enabled = timescale_enabled(conn)
+    if fresh and not enabled and want_timescale is not False and timescale_available(conn):
         conn.execute(sa.text("create extension if not exists timescaledb"))
-    elif want_timescale and not timescale_enabled(conn):
+        enabled = True
+    if want_timescale and not enabled:
         raise MigrationError(
-            "TIMESCALEDB=1 but the timescaledb extension is not installed and preloaded on this server."
+            "TIMESCALEDB=1 but this database was set up without the timescaledb extension"
+            " (or it is not installed and preloaded on the server)."
         )
-    return timescale_enabled(conn)
+    return enabled
 
 
 def _record(conn: Connection, mig: Migration, skipped: bool) -> None:
@@ -107,6 +112,25 @@ def _record(conn: Connection, mig: Migration, skipped: bool) -> None:
         sa.text("insert into schema_migrations (version, name, checksum, skipped) values (:v, :n, :c, :s)"),
         {"v": mig.version, "n": mig.path.name, "c": mig.checksum, "s": skipped},
     )
+
+
+_TOKEN = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|(\$[A-Za-z_]*\$)|;", re.S)
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script on semicolons outside quotes, comments and dollar-quoted bodies."""
+    out, start, pos = [], 0, 0
+    while (m := _TOKEN.search(sql, pos)) is not None:
+        if m.group(1):  # skip to the closing dollar quote
+            close = sql.find(m.group(1), m.end())
+            pos = len(sql) if close < 0 else close + len(m.group(1))
+            continue
+        if m.group(0) == ";":
+            out.append(sql[start : m.end()])
+            start = m.end()
+        pos = m.end()
+    out.append(sql[start:])
+    return [s.strip() for s in out if re.sub(r"--[^\n]*", "", s).strip(" ;\n\t")]
 
 
 def _run_script(conn: Connection, sql: str) -> None:
@@ -126,8 +150,10 @@ def _apply_one(engine: Engine, mig: Migration, timescale: bool) -> None:
         else:
             # TimescaleDB refuses continuous aggregates inside a transaction block, so each statement
             # commits on its own; such files must be written to be safe to run again.
+            # A multi-statement string would still be one implicit transaction, so send them one by one.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                _run_script(conn, mig.sql)
+                for statement in split_statements(mig.sql):
+                    _run_script(conn, statement)
                 _record(conn, mig, skipped)
     except (sa.exc.DBAPIError, psycopg2.Error) as exc:
         orig = getattr(exc, "orig", None) or exc

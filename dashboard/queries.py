@@ -2,27 +2,135 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 Conn = Connection | Engine
-
-# Additive parts of OEE from raw production rows (ratios come later, in kpi.add_ratios).
-RAW_PARTS = """
-    sum(p.planned_s)::float8 as planned_s,
-    sum(p.run_s)::float8 as run_s,
-    sum(p.total_count)::float8 as total_count,
-    sum(p.good_count)::float8 as good_count,
-    sum(p.ideal_cycle_s * p.total_count)::float8 as ideal_run_s,
-    sum(p.ideal_cycle_s * p.good_count)::float8 as good_ideal_s
-"""
+PARTS = ["planned_s", "run_s", "total_count", "good_count", "startup_rejects", "ideal_run_s", "good_ideal_s",
+         "startup_ideal_s"]  # fmt: skip
+SUMS = ", ".join(f"sum(r.{p})::float8 as {p}" for p in PARTS)
+# Production levels, coarsest first: (relation, bucket seconds). production_1m is the raw table as a view.
+LEVELS = [("production_1h", 3600), ("production_15m", 900), ("production_1m", 60)]
+RAW = [LEVELS[-1]]
+GROUPS = {"all": "'all'", "plant": "l.plant_id", "line": "m.line_id", "machine": "r.machine_id"}
+NICE_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200]
 
 
-def _frame(conn: Conn, sql: str, **params: object) -> pd.DataFrame:
-    return pd.read_sql(sa.text(sql), conn, params=params)
+@dataclass(frozen=True)
+class Scope:
+    """Which machines a question is about; None means all. Always bound, never formatted into SQL."""
+
+    plants: tuple[str, ...] | None = None
+    lines: tuple[str, ...] | None = None
+    machines: tuple[str, ...] | None = None
+
+    def params(self) -> dict[str, list[str] | None]:
+        as_list = lambda v: list(v) if v is not None else None  # noqa: E731
+        return {"plants": as_list(self.plants), "lines": as_list(self.lines), "machines": as_list(self.machines)}
+
+
+ALL = Scope()
+_JOIN = "join machine m on m.machine_id = r.machine_id join line l on l.line_id = m.line_id"
+_WHERE = """(cast(:plants as text[]) is null or l.plant_id = any(cast(:plants as text[])))
+    and (cast(:lines as text[]) is null or m.line_id = any(cast(:lines as text[])))
+    and (cast(:machines as text[]) is null or r.machine_id = any(cast(:machines as text[])))"""
+
+
+def _frame(conn: Conn, query: str, **params: object) -> pd.DataFrame:
+    return pd.read_sql(sa.text(query), conn, params=params)
+
+
+def _epoch(ts: datetime) -> float:
+    return ts.timestamp()
+
+
+def pieces(
+    start: datetime, end: datetime, levels: list[tuple[str, int]] = LEVELS
+) -> list[tuple[str, datetime, datetime]]:
+    """Cover [start, end) with the coarsest whole buckets: the middle from hours, the ragged ends from finer levels."""
+    (rel, width), finer = levels[0], levels[1:]
+    lo = datetime.fromtimestamp(-(-_epoch(start) // width) * width, tz=start.tzinfo)
+    hi = datetime.fromtimestamp(_epoch(end) // width * width, tz=end.tzinfo)
+    if not finer:
+        return [(rel, start, end)] if start < end else []
+    if lo >= hi:
+        return pieces(start, end, finer)
+    return pieces(start, lo, finer) + [(rel, lo, hi)] + pieces(hi, end, finer)
+
+
+def _union(spans: list[tuple[str, datetime, datetime]], select: str) -> tuple[str, dict]:
+    parts, params = [], {}
+    for i, (rel, lo, hi) in enumerate(spans):
+        parts.append(f"{select.format(rel=rel)} and r.bucket >= :lo{i} and r.bucket < :hi{i}")
+        params |= {f"lo{i}": lo, f"hi{i}": hi}
+    return " union all ".join(parts), params
+
+
+def oee_totals(conn: Conn, start: datetime, end: datetime, group: str = "all", scope: Scope = ALL,
+               raw: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Summed OEE parts per group over [start, end), from the coarsest rollups that fit exactly."""
+    key = GROUPS[group]
+    spans = pieces(start, end, RAW if raw else LEVELS)
+    if not spans:
+        return pd.DataFrame(columns=["key", *PARTS])
+    inner, params = _union(spans, f"select {key} as key, r.* from {{rel}} r {_JOIN} where {_WHERE}")
+    sums = ", ".join(f"sum({p})::float8 as {p}" for p in PARTS)
+    return _frame(conn, f"select key, {sums} from ({inner}) u group by key order by key", **params, **scope.params())
+
+
+def oee_series(conn: Conn, start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL,
+               raw: bool = False) -> pd.DataFrame:  # fmt: skip
+    """OEE parts per UTC-aligned bucket of ``bucket_s`` seconds and group; a bucket with no rows is absent."""
+    if bucket_s % 60:
+        raise ValueError("bucket_s must be a whole number of minutes")
+    rel = RAW[0][0] if raw else next(r for r, w in LEVELS if bucket_s % w == 0)
+    lo = datetime.fromtimestamp(_epoch(start) // bucket_s * bucket_s, tz=start.tzinfo)
+    hi = datetime.fromtimestamp(-(-_epoch(end) // bucket_s) * bucket_s, tz=end.tzinfo)
+    return _frame(
+        conn,
+        f"""select to_timestamp(floor(extract(epoch from r.bucket) / :w) * :w) as bucket, {GROUPS[group]} as key, {SUMS}
+            from {rel} r {_JOIN}
+            where r.bucket >= :lo and r.bucket < :hi and {_WHERE}
+            group by 1, 2 order by 1, 2""",
+        w=bucket_s, lo=lo, hi=hi, **scope.params(),
+    )  # fmt: skip
+
+
+def oee_daily(conn: Conn, first: date, last: date, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
+    """OEE parts per plant-local day from ``first`` to ``last`` inclusive: each plant's days start at its own midnight."""
+    return _frame(
+        conn,
+        f"""select r.day, {GROUPS[group]} as key, {SUMS}
+            from production_1d r {_JOIN}
+            where r.day >= :first and r.day <= :last and {_WHERE}
+            group by 1, 2 order by 1, 2""",
+        first=first, last=last, **scope.params(),
+    )  # fmt: skip
+
+
+def oee_daily_raw(conn: Conn, first: date, last: date, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
+    """The same answer as oee_daily straight from raw rows: for checking the rollups."""
+    return _frame(
+        conn,
+        f"""select (r.bucket at time zone pl.tz)::date as day, {GROUPS[group]} as key, {SUMS}
+            from production_1m r {_JOIN} join plant pl on pl.plant_id = l.plant_id
+            where (r.bucket at time zone pl.tz)::date between :first and :last and {_WHERE}
+            group by 1, 2 order by 1, 2""",
+        first=first, last=last, **scope.params(),
+    )  # fmt: skip
+
+
+def choose_bucket(start: datetime, end: datetime, max_points: int) -> int | str:
+    """The finest nice bucket that keeps the series within ``max_points``: seconds, or 'day'/'week' (plant-local)."""
+    span = (end - start).total_seconds()
+    for width in NICE_BUCKETS:
+        if span / width <= max_points:
+            return width
+    return "day" if span / 86400 <= max_points else "week"
 
 
 def plants(conn: Conn) -> pd.DataFrame:
@@ -30,44 +138,82 @@ def plants(conn: Conn) -> pd.DataFrame:
     return _frame(conn, "select plant_id, name, tz from plant order by plant_id")
 
 
-def plant_today(conn: Conn, now: datetime) -> pd.DataFrame:
-    """OEE parts per plant from the plant's own local midnight up to ``now``."""
+def hierarchy(conn: Conn) -> pd.DataFrame:
+    """Every machine with its line and plant."""
     return _frame(
         conn,
-        f"""
-        select pl.plant_id, pl.name, pl.tz,
-               (date_trunc('day', cast(:now as timestamptz) at time zone pl.tz) at time zone pl.tz) as day_start,
-               {RAW_PARTS}
-        from plant pl
-        join line l using (plant_id)
-        join machine m using (line_id)
-        left join production p on p.machine_id = m.machine_id
-             and p.ts >= date_trunc('day', cast(:now as timestamptz) at time zone pl.tz) at time zone pl.tz
-             and p.ts < :now
-        group by pl.plant_id, pl.name, pl.tz
-        order by pl.plant_id
-        """,
-        now=now,
+        """select pl.plant_id, pl.name as plant, pl.tz, l.line_id, l.name as line, m.machine_id, m.name as machine,
+                  m.ideal_cycle_s
+           from machine m join line l using (line_id) join plant pl using (plant_id)
+           order by pl.plant_id, l.line_id, m.machine_id""",
     )
+
+
+def today_by_plant(conn: Conn, now: datetime) -> pd.DataFrame:
+    """OEE parts per plant from the plant's own local midnight up to ``now``; plants with no rows get zeros."""
+    rows = []
+    for p in plants(conn).itertuples():
+        local = pd.Timestamp(now).tz_convert(p.tz)
+        midnight = local.normalize().tz_convert("UTC").to_pydatetime()
+        t = oee_totals(conn, midnight, now, "plant", Scope(plants=(p.plant_id,)))
+        parts = t.iloc[0][PARTS].to_dict() if len(t) else dict.fromkeys(PARTS, 0.0)
+        rows.append({"plant_id": p.plant_id, "name": p.name, "tz": p.tz, "day_start": midnight, **parts})
+    return pd.DataFrame(rows, columns=["plant_id", "name", "tz", "day_start", *PARTS])
 
 
 def output_trend(conn: Conn, start: datetime, end: datetime, bucket_s: int) -> pd.DataFrame:
     """Good and total count per plant in buckets of ``bucket_s`` seconds over [start, end)."""
+    s = oee_series(conn, start, end, bucket_s, "plant")
+    return s.rename(columns={"key": "plant_id"})[["plant_id", "bucket", "good_count", "total_count"]]
+
+
+def downtime_by_reason(conn: Conn, start: datetime, end: datetime, scope: Scope = ALL) -> pd.DataFrame:
+    """Seconds of downtime per reason within [start, end) (events clipped to the range), largest first."""
     return _frame(
         conn,
-        """
-        select l.plant_id,
-               to_timestamp(floor(extract(epoch from p.ts) / :bucket) * :bucket) as bucket,
-               sum(p.good_count)::float8 as good_count,
-               sum(p.total_count)::float8 as total_count
-        from production p
-        join machine m using (machine_id)
-        join line l using (line_id)
-        where p.ts >= :start and p.ts < :end
-        group by 1, 2
-        order by 1, 2
-        """,
-        start=start,
-        end=end,
-        bucket=bucket_s,
-    )
+        f"""select d.reason_code, dr.label, dr.category, count(*) as events,
+                   sum(extract(epoch from least(d.end_ts, :end) - greatest(d.start_ts, :start)))::float8 as seconds
+            from downtime d join downtime_reason dr using (reason_code)
+            join machine m on m.machine_id = d.machine_id join line l on l.line_id = m.line_id
+            cross join lateral (select d.machine_id) r(machine_id)
+            where d.start_ts < :end and d.end_ts > :start
+              and d.start_ts > cast(:start as timestamptz) - interval '2 days' and {_WHERE}
+            group by 1, 2, 3 order by seconds desc""",
+        start=start, end=end, **scope.params(),
+    )  # fmt: skip
+
+
+def inventory_status(
+    conn: Conn, at: datetime, plants_: tuple[str, ...] | None = None, window_days: int = 7
+) -> pd.DataFrame:
+    """Per plant and material at ``at``: on hand, average daily use over the window before, days of cover, value."""
+    return _frame(
+        conn,
+        """with last as (
+               select distinct on (plant_id, material_id) plant_id, material_id, on_hand, ts
+               from inventory_level where ts <= :at
+                 and (cast(:plants as text[]) is null or plant_id = any(cast(:plants as text[])))
+               order by plant_id, material_id, ts desc),
+           used as (
+               select plant_id, material_id, sum(qty)::float8 / :days as daily_use
+               from inventory_movement
+               where kind = 'consumption' and ts > cast(:at as timestamptz) - make_interval(days => :days) and ts <= :at
+               group by 1, 2)
+           select s.plant_id, s.material_id, mt.name, mt.unit, mt.unit_cost::float8 as unit_cost,
+                  l.on_hand, l.ts as as_of, coalesce(u.daily_use, 0) as daily_use,
+                  case when coalesce(u.daily_use, 0) > 0 then l.on_hand / u.daily_use end as days_of_cover,
+                  s.reorder_point, s.safety_stock, s.lead_time_days,
+                  l.on_hand <= s.reorder_point as below_reorder,
+                  l.on_hand * mt.unit_cost::float8 as value
+           from stock_policy s join material mt using (material_id)
+           join last l on l.plant_id = s.plant_id and l.material_id = s.material_id
+           left join used u on u.plant_id = s.plant_id and u.material_id = s.material_id
+           order by days_of_cover nulls last, s.plant_id, s.material_id""",
+        at=at, plants=list(plants_) if plants_ else None, days=window_days,
+    )  # fmt: skip
+
+
+def window_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The previous period of the same length, for 'change against the previous period'."""
+    span: timedelta = end - start
+    return start - span, start

@@ -108,6 +108,7 @@ def test_failing_migration_leaves_database_as_it_was(db_engine, sql_copy):
 def test_no_transaction_file_runs_statements_a_transaction_refuses(db_engine, sql_copy):
     (sql_copy / "901_concurrent_index.sql").write_text(
         "-- migrate: no-transaction\ncreate index concurrently if not exists plant_name_idx on plant (name);\n"
+        "create index concurrently if not exists line_name_idx on line (name);\n"
     )
     assert migrate.migrate(db_engine, sql_copy, want_timescale=False) == ["901_concurrent_index.sql"]
     with db_engine.connect() as conn:
@@ -159,3 +160,17 @@ def test_cli_second_run_says_up_to_date(empty_db_url):
     assert _cli("--database-url", empty_db_url, env={"TIMESCALEDB": "0"}).returncode == 0
     again = _cli("--database-url", empty_db_url, env={"TIMESCALEDB": "0"})
     assert (again.returncode, again.stdout.strip()) == (0, "database is up to date")
+
+
+@pytest.mark.parametrize(
+    ("script", "count"),
+    [
+        ("select 1; select 2;", 2),
+        ("select 'a;b'; select 2", 2),
+        ("create function f() returns int language sql as $$ select 1; $$;\nselect f();", 2),
+        ("create function g() returns int language plpgsql as $body$ begin return 1; end $body$; select 3;", 2),
+        ("-- a comment; with a semicolon\nselect 1;\n-- trailing comment\n", 1),
+    ],
+)
+def test_statement_splitter(script, count):
+    assert len(migrate.split_statements(script)) == count

@@ -1,0 +1,219 @@
+"""Keep the rollups current: continuous aggregates on TimescaleDB, an incremental refresh on plain PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+import threading
+import time
+
+import sqlalchemy as sa
+from psycopg2 import sql
+from sqlalchemy.engine import Connection, Engine
+
+from dashboard import config, db, migrate
+
+log = logging.getLogger(__name__)
+_LOCK = 727_003  # one refresher at a time per database; others wait, then find nothing to do
+PARTS = ["planned_s", "run_s", "total_count", "good_count", "startup_rejects", "ideal_run_s", "good_ideal_s",
+         "startup_ideal_s"]  # fmt: skip
+_SUMS = ", ".join(f"sum({p}) as {p}" for p in PARTS)
+_RAW_SUMS = """sum(planned_s), sum(run_s), sum(total_count), sum(good_count), sum(startup_rejects),
+               sum(ideal_cycle_s * total_count), sum(ideal_cycle_s * good_count), sum(ideal_cycle_s * startup_rejects)"""
+_COLS = ", ".join(PARTS)
+_HOURS = "unnest(cast(:hours as timestamptz[])) h(hour)"
+
+# Plain PostgreSQL: each step recomputes whole buckets inside the touched hours, finest level first.
+_PLAIN_PRODUCTION = [
+    f"delete from production_15m r using {_HOURS} where r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'",
+    f"""insert into production_15m (machine_id, bucket, {_COLS})
+        select p.machine_id, date_bin('15 minutes', p.ts, timestamptz '2000-01-01 00:00+00'), {_RAW_SUMS}
+        from production p join {_HOURS} on p.ts >= h.hour and p.ts < h.hour + interval '1 hour'
+        group by 1, 2""",
+    "delete from production_1h where bucket = any(cast(:hours as timestamptz[]))",
+    f"""insert into production_1h (machine_id, bucket, {_COLS})
+        select r.machine_id, h.hour, {_SUMS}
+        from production_15m r join {_HOURS} on r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'
+        group by 1, 2""",
+    # Plant-local days that any touched hour overlaps (an hour can straddle midnight in a +5:30 zone).
+    f"""create temp table touched_days on commit drop as
+        select distinct pl.tz, ((h.hour + o.o) at time zone pl.tz)::date as day
+        from {_HOURS} cross join (values (interval '0'), (interval '59 minutes')) o(o)
+        cross join (select distinct tz from plant) pl""",
+    """delete from production_1d d using machine m, line l, plant pl, touched_days t
+        where d.machine_id = m.machine_id and m.line_id = l.line_id and l.plant_id = pl.plant_id
+          and pl.tz = t.tz and d.day = t.day""",
+    f"""insert into production_1d (machine_id, bucket, {_COLS}, day)
+        select r.machine_id, t.day::timestamp at time zone t.tz, {_SUMS}, t.day
+        from touched_days t
+        join plant pl on pl.tz = t.tz join line l on l.plant_id = pl.plant_id join machine m on m.line_id = l.line_id
+        join production_15m r on r.machine_id = m.machine_id
+             and r.bucket >= t.day::timestamp at time zone t.tz and r.bucket < (t.day + 1)::timestamp at time zone t.tz
+        group by r.machine_id, t.day, t.tz""",
+]
+_PLAIN_TELEMETRY = [
+    f"delete from telemetry_1m r using {_HOURS} where r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'",
+    f"""insert into telemetry_1m (sensor_id, bucket, min, max, sum, count)
+        select t.sensor_id, date_trunc('minute', t.ts), min(t.value), max(t.value), sum(t.value), count(*)
+        from telemetry t join {_HOURS} on t.ts >= h.hour and t.ts < h.hour + interval '1 hour'
+        group by 1, 2""",
+    "delete from telemetry_1h where bucket = any(cast(:hours as timestamptz[]))",
+    f"""insert into telemetry_1h (sensor_id, bucket, min, max, sum, count)
+        select r.sensor_id, h.hour, min(r.min), max(r.max), sum(r.sum), sum(r.count)
+        from telemetry_1m r join {_HOURS} on r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'
+        group by 1, 2""",
+]
+
+
+def is_timescale(conn: Connection) -> bool:
+    return migrate.timescale_enabled(conn)
+
+
+def refresh(engine: Engine) -> dict[str, int]:
+    """Bring every rollup up to date; returns hours recomputed per source (plain) or aggregates refreshed."""
+    with engine.connect() as conn:
+        timescale = is_timescale(conn)
+    return _refresh_timescale(engine) if timescale else _refresh_plain(engine)
+
+
+def _refresh_plain(engine: Engine) -> dict[str, int]:
+    done = {}
+    with engine.begin() as conn:
+        conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+        for source, steps in (("production", _PLAIN_PRODUCTION), ("telemetry", _PLAIN_TELEMETRY)):
+            hours = (
+                conn.execute(sa.text("delete from rollup_invalidation where source = :s returning hour"), {"s": source})
+                .scalars()
+                .all()
+            )
+            done[source] = len(hours)
+            if hours:
+                for step in steps:
+                    conn.execute(sa.text(step), {"hours": hours})
+    return done
+
+
+def _slug(tz: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", tz.lower()).strip("_")
+
+
+def daily_aggregates(conn: Connection) -> dict[str, str]:
+    """Plant time zone -> name of its daily continuous aggregate."""
+    zones = conn.execute(sa.text("select distinct tz from plant order by tz")).scalars().all()
+    return {tz: f"production_1d_{_slug(tz)}" for tz in zones}
+
+
+def ensure(engine: Engine) -> None:
+    """On TimescaleDB: one daily aggregate per plant time zone, and the production_1d view over them."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not is_timescale(conn):
+            return
+        conn.execute(sa.text("select pg_advisory_lock(:k)"), {"k": _LOCK + 1})
+        try:
+            zones = daily_aggregates(conn)
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur:
+                for tz, name in zones.items():
+                    cur.execute(_daily_cagg(tz, name))
+                    cur.execute(
+                        "select add_continuous_aggregate_policy(%s, start_offset => interval '35 days',"
+                        " end_offset => null, schedule_interval => interval '1 hour', if_not_exists => true)",
+                        (name,),
+                    )
+                cur.execute(_daily_view(zones))
+        finally:
+            conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": _LOCK + 1})
+
+
+def _daily_cagg(tz: str, name: str) -> sql.Composed:
+    return sql.SQL(
+        "create materialized view if not exists {name}"
+        " with (timescaledb.continuous, timescaledb.materialized_only = false) as"
+        " select machine_id, time_bucket('1 day', bucket, {tz}) as bucket, " + _SUMS +
+        " from production_15m group by 1, 2 with no data"
+    ).format(name=sql.Identifier(name), tz=sql.Literal(tz))  # fmt: skip
+
+
+def _daily_view(zones: dict[str, str]) -> sql.Composed:
+    cols = sql.SQL(", ").join(sql.SQL("r.") + sql.Identifier(p) for p in PARTS)
+    parts = [
+        sql.SQL(
+            "select r.machine_id, r.bucket, {cols}, (r.bucket at time zone pl.tz)::date as day from {name} r"
+            " join machine m on m.machine_id = r.machine_id join line l on l.line_id = m.line_id"
+            " join plant pl on pl.plant_id = l.plant_id and pl.tz = {tz}"
+        ).format(cols=cols, name=sql.Identifier(name), tz=sql.Literal(tz))
+        for tz, name in zones.items()
+    ]
+    if not parts:  # no plants yet: the same columns, no rows
+        parts = [
+            sql.SQL(
+                "select r.machine_id, r.bucket, {cols}, null::date as day from production_15m r where false"
+            ).format(cols=cols)
+        ]
+    return sql.SQL("create or replace view production_1d as ") + sql.SQL(" union all ").join(parts)
+
+
+def _refresh_timescale(engine: Engine) -> dict[str, int]:
+    # refresh_continuous_aggregate refuses to run inside a transaction block, and scheduled
+    # policies fail on Debian's PostgreSQL 15.20, so the app calls it itself.
+    ensure(engine)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        daily = list(daily_aggregates(conn).values())
+        order = ["production_15m", "production_1h", *daily, "telemetry_1m", "telemetry_1h"]
+        if not conn.execute(sa.text("select pg_try_advisory_lock(:k)"), {"k": _LOCK}).scalar_one():
+            return {}
+        try:
+            for name in order:
+                conn.execute(
+                    sa.text("call refresh_continuous_aggregate(cast(:n as regclass), null, null)"), {"n": name}
+                )
+        finally:
+            conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": _LOCK})
+    return {name: 1 for name in order}
+
+
+def start_refresher(engine: Engine, interval: float, stop: threading.Event | None = None) -> threading.Thread:
+    """Refresh every ``interval`` seconds in a daemon thread; errors are logged and retried."""
+    stop = stop or threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                refresh(engine)
+            except Exception as exc:  # noqa: BLE001 - a refresher that dies leaves rollups stale for good
+                log.warning("rollup refresh failed, will retry: %s", str(exc).strip().splitlines()[0])
+            stop.wait(interval)
+
+    thread = threading.Thread(target=run, name="rollup-refresher", daemon=True)
+    thread.start()
+    return thread
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Bring the rollups up to date once, or every --every seconds.")
+    p.add_argument("--database-url", help="defaults to $DATABASE_URL, or the embedded demo server")
+    p.add_argument("--every", type=float, help="keep refreshing at this interval (seconds)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    try:
+        settings = config.load()
+        engine = db.create(args.database_url or settings.database_url or db.start_embedded(settings.data_dir))
+        db.check(engine)
+        while True:
+            t = time.perf_counter()
+            done = refresh(engine)
+            print(f"refreshed {done} in {time.perf_counter() - t:.2f} s")
+            if not args.every:
+                return 0
+            time.sleep(args.every)
+    except (config.ConfigError, db.DatabaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
