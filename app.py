@@ -49,7 +49,7 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     log.info("database %s (PostgreSQL %s), %d migration(s) applied", db.describe(url), version, len(applied))
     if settings.seed_demo:
         demo.start(engine, settings)
-    rollups.ensure(engine)
+    rollups.ensure(engine, settings.compress_after_days)
     rollups.refresh(engine)  # pages open on current rollups; the thread keeps them so
     rollups.start_refresher(engine, settings.refresh_seconds)
 

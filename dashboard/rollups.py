@@ -105,8 +105,9 @@ def daily_aggregates(conn: Connection) -> dict[str, str]:
     return {tz: f"production_1d_{_slug(tz)}" for tz in zones}
 
 
-def ensure(engine: Engine) -> None:
-    """On TimescaleDB: one daily aggregate per plant time zone, and the production_1d view over them."""
+def ensure(engine: Engine, compress_after_days: int | None = None) -> None:
+    """On TimescaleDB: one daily aggregate per plant time zone, the production_1d view over them,
+    and compression of raw chunks older than ``compress_after_days`` (when given)."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if not is_timescale(conn):
             return
@@ -123,8 +124,31 @@ def ensure(engine: Engine) -> None:
                         (name,),
                     )
                 cur.execute(_daily_view(zones))
+            if compress_after_days is not None:
+                for table in ("production", "telemetry"):
+                    _compression_policy(conn, table, compress_after_days)
         finally:
             conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": _LOCK + 1})
+
+
+def _compression_policy(conn: Connection, table: str, days: int) -> None:
+    """Compress raw chunks past ``days``; an existing policy with another age is replaced."""
+    current = conn.execute(
+        sa.text(
+            "select job_id, config->>'compress_after' from timescaledb_information.jobs"
+            " where proc_name = 'policy_compression' and hypertable_name = :t"
+        ),
+        {"t": table},
+    ).first()
+    want = f"{days} days"
+    if current and current[1] == want:
+        return
+    if current:
+        conn.execute(sa.text("select remove_compression_policy(cast(:t as regclass))"), {"t": table})
+    conn.execute(
+        sa.text("select add_compression_policy(cast(:t as regclass), compress_after => make_interval(days => :d))"),
+        {"t": table, "d": days},
+    )
 
 
 def _daily_cagg(tz: str, name: str) -> sql.Composed:

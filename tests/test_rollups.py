@@ -214,3 +214,20 @@ def test_sensor_rollups_keep_min_max_sum_count(simulated):
     for r, h in zip(raw, hourly, strict=True):
         assert (r[0], r[1], r[2], r[3], r[5]) == (h[0], h[1], h[2], h[3], h[5])
         assert r[4] == pytest.approx(h[4], rel=1e-12)
+
+
+def test_compression_policy_follows_the_setting(any_engine):
+    rollups.ensure(any_engine, compress_after_days=9)
+    rollups.ensure(any_engine, compress_after_days=9)
+    rollups.ensure(any_engine, compress_after_days=12)
+    with any_engine.connect() as conn:
+        if any_engine.kind == "plain":
+            assert not rollups.is_timescale(conn)
+            return
+        policies = conn.execute(
+            sa.text(
+                "select hypertable_name, config->>'compress_after' from timescaledb_information.jobs"
+                " where proc_name = 'policy_compression' order by 1"
+            )
+        ).all()
+    assert policies == [("production", "12 days"), ("telemetry", "12 days")]
