@@ -1,4 +1,4 @@
-"""The Dash app: shell, pages and /healthz; `python app.py` or `gunicorn app:server`."""
+"""The Dash app: shell (nav, shared filters, live tick), pages and /healthz; `python app.py` or `gunicorn app:server`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import sys
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, dcc, html
+from dash import Dash, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from flask import jsonify
 
-from dashboard import cache, config, data, db, demo, migrate, rollups, static
+from dashboard import cache, config, data, db, demo, filters, migrate, rollups, static, viewstate
 
 log = logging.getLogger("plant-dashboards")
+NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory")]
+FILTER_PAGES = {"/", "/oee", "/inventory"}
 
 
 def shell() -> html.Div:
@@ -21,11 +23,7 @@ def shell() -> html.Div:
             [
                 dbc.NavbarBrand("Plant dashboards", href="/"),
                 dbc.Nav(
-                    [
-                        dbc.NavLink(p["name"], href=p["relative_path"], active="exact")
-                        for p in dash.page_registry.values()
-                    ],
-                    navbar=True,
+                    [dbc.NavLink(n, href=p, id=f"nav-{i}", active="exact") for i, (n, p) in enumerate(NAV)], navbar=True
                 ),
             ],
             fluid=True,
@@ -33,8 +31,89 @@ def shell() -> html.Div:
         color="dark",
         dark=True,
         className="mb-3",
+        id="nav-bar",
     )
-    return html.Div([dcc.Location(id="url"), nav, dbc.Container(dash.page_container, fluid=True)])
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            nav,
+            dbc.Container(
+                [filters.bar(), dcc.Store(id="view"), dcc.Store(id="tick"), dash.page_container], fluid=True, id="page"
+            ),
+            dcc.Interval(id="tick-interval", interval=data.settings().refresh_seconds * 1000),
+        ]
+    )
+
+
+@callback(
+    Output("url", "hash"),
+    Output("flt-range", "value"),
+    Output("flt-dates", "start_date"),
+    Output("flt-dates", "end_date"),
+    Output("flt-plants", "value"),
+    Output("flt-lines", "value"),
+    Output("flt-machines", "value"),
+    Output("flt-group", "value"),
+    Output("flt-plants", "options"),
+    Output("flt-lines", "options"),
+    Output("flt-machines", "options"),
+    Output("view", "data"),
+    Output("flt-notice", "children"),
+    Output("flt-dates-col", "style"),
+    Input("url", "hash"),
+    Input("flt-range", "value"),
+    Input("flt-dates", "start_date"),
+    Input("flt-dates", "end_date"),
+    Input("flt-plants", "value"),
+    Input("flt-lines", "value"),
+    Input("flt-machines", "value"),
+    Input("flt-group", "value"),
+    State("url", "search"),
+)
+def sync_view(fragment, preset, first, last, plants, lines, machines, group, search):  # noqa: ANN001, ANN201
+    """The URL and the controls describe one view: whichever changed, the other follows."""
+    try:
+        h = data.hierarchy()
+    except data.UNAVAILABLE:  # the page says so and keeps what it shows
+        alert = dbc.Alert("The database is not answering; filters will return when it does.", color="warning")
+        return (*[dash.no_update] * 12, alert, dash.no_update)
+    from_url = ctx.triggered_id in (None, "url")
+    if from_url:
+        view, notices = viewstate.parse(viewstate.from_fragment(fragment) or viewstate.from_fragment(search), h)
+        if notices:
+            notices.append("Showing the nearest view that makes sense.")
+    elif preset == "custom" and not (first and last):
+        return (*[dash.no_update] * 13, {"display": "block"})  # wait for both dates
+    else:
+        view, notices = filters.from_controls(h, preset, first, last, plants, lines, machines, group)
+    opts = filters.options(h, view.plants, view.lines)
+    notice = dbc.Alert(" ".join(notices), color="warning", dismissable=True, className="py-2") if notices else None
+    dates_style = {"display": "block" if view.preset == "custom" else "none"}
+    new_fragment = view.query().replace("?", "#", 1)
+    return (new_fragment, *filters.control_values(view), *opts, viewstate.to_store(view), notice, dates_style)
+
+
+@callback(
+    [Output(f"nav-{i}", "href") for i in range(len(NAV))],
+    Output("flt-bar", "style"),
+    Output("flt-group-col", "style"),
+    Input("url", "hash"),
+    Input("url", "pathname"),
+)
+def carry_view(fragment, pathname):  # noqa: ANN001, ANN201
+    """Nav links keep the view; the filter bar shows where it applies, the grouping on the OEE page."""
+    hrefs = [p + (fragment or "") for _, p in NAV]
+    bar = {} if pathname in FILTER_PAGES else {"display": "none"}
+    group = {} if pathname == "/oee" else {"display": "none"}
+    return (*hrefs, bar, group)
+
+
+# No refresh work while the tab is hidden: the tick only passes when the page is visible.
+clientside_callback(
+    "function(n) { return document.hidden ? window.dash_clientside.no_update : (n || 0); }",
+    Output("tick", "data"),
+    Input("tick-interval", "n_intervals"),
+)
 
 
 def create_app(settings: config.Settings | None = None) -> Dash:
@@ -59,6 +138,7 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         title="Plant dashboards",
         external_stylesheets=[static.BOOTSTRAP_CSS],
         suppress_callback_exceptions=True,
+        update_title=None,  # no "Updating..." flashing in the tab title on every refresh
     )
     static.init_app(app.server)
     cache_type = data.init_app(app.server, engine, settings)

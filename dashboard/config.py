@@ -16,6 +16,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "PORT": ("8050", "port `python app.py` listens on"),
     "REFRESH_SECONDS": ("5", "how often pages refresh live data (minimum 2)"),
     "WALL_REFRESH_SECONDS": ("15", "how often wall screens refresh (minimum 5)"),
+    "OEE_TARGET": ("85", "OEE target in percent, drawn on every OEE chart"),
     "DEMO": ("auto", "seed and stream simulated data: auto (only on the embedded server), 1, 0"),
     "DEMO_SEED": ("42", "random seed of the simulator"),
     "DEMO_DAYS": ("14", "days of history the demo backfills"),
@@ -67,6 +68,7 @@ class Settings:
     port: int = 8050
     refresh_seconds: int = 5
     wall_refresh_seconds: int = 15
+    oee_target: float = 0.85
     demo: bool | None = None
     demo_seed: int = 42
     demo_days: int = 14
@@ -97,6 +99,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         port=_int("PORT", env, 1, 65535),
         refresh_seconds=_int("REFRESH_SECONDS", env, 2, 3600),
         wall_refresh_seconds=_int("WALL_REFRESH_SECONDS", env, 5, 3600),
+        oee_target=_int("OEE_TARGET", env, 1, 100) / 100,
         demo=_tristate("DEMO", env),
         demo_seed=_int("DEMO_SEED", env, 0, 2**31 - 1),
         demo_days=_int("DEMO_DAYS", env, 1, 3660),

@@ -6,12 +6,17 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pandas as pd
+import psycopg2
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
 
 from dashboard import cache, kpi, queries
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
+
+# What a database that is down or restarting raises; pages keep their last data and say so.
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg2.OperationalError)
 
 
 class _State:
@@ -84,3 +89,27 @@ def live_overview(
     # Only whole buckets: a half-filled last bucket would read as a sudden drop in output.
     whole = end - timedelta(seconds=end.timestamp() % bucket_s)
     return end, plant_today(end), output_trend(start, whole, bucket_s)
+
+
+def shifts() -> pd.DataFrame:
+    return _cached("shifts", queries.shifts)
+
+
+def materials() -> pd.DataFrame:
+    return _cached("materials", queries.materials)
+
+
+def downtime_by_reason(start: datetime, end: datetime, scope: Scope = ALL) -> pd.DataFrame:
+    return _cached("downtime_by_reason", queries.downtime_by_reason, start, end, scope, end=end)
+
+
+def inventory_status(at: datetime, plants_: tuple[str, ...] | None = None) -> pd.DataFrame:
+    return _cached("inventory_status", queries.inventory_status, at, plants_, end=at)
+
+
+def inventory_levels(start: datetime, end: datetime, plants_: tuple[str, ...] | None, material: str) -> pd.DataFrame:
+    return _cached("inventory_levels", queries.inventory_levels, start, end, plants_, material, end=end)
+
+
+def inventory_flows(start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str) -> pd.DataFrame:
+    return _cached("inventory_flows", queries.inventory_flows, start, end, plants_, tz, end=end)

@@ -1,4 +1,4 @@
-"""DataFrame in, plotly Figure out; no I/O."""
+"""DataFrame in, plotly Figure out; no I/O. Shared look and the overview's charts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ BASE_LAYOUT = dict(
     margin=dict(l=60, r=20, t=40, b=50),
     legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
     hovermode="x unified",
+    font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"),
 )
+
+
+def base(uirevision: str, **layout: object) -> go.Figure:
+    """A figure with the shared look; ``uirevision`` keeps zoom and legend choices across refreshes."""
+    fig = go.Figure(layout=BASE_LAYOUT)
+    fig.update_layout(uirevision=uirevision, **layout)
+    return fig
 
 
 def empty(message: str) -> go.Figure:
@@ -21,8 +29,25 @@ def empty(message: str) -> go.Figure:
     fig.update_layout(
         xaxis=dict(visible=False),
         yaxis=dict(visible=False),
-        annotations=[dict(text=message, showarrow=False, font=dict(size=16, color="#666"), xref="paper", yref="paper")],
+        annotations=[dict(text=message, showarrow=False, font=dict(size=15, color="#666"), xref="paper", yref="paper")],
     )
+    return fig
+
+
+def group_colour(group: str, keys: list[str], key: str) -> str:
+    """Plants keep their own colour everywhere; lines and machines take the palette in order."""
+    if group == "plant":
+        return theme.plant_colour(keys, key)
+    return theme.PALETTE[sorted(keys).index(key) % len(theme.PALETTE)] if key in keys else "#888"
+
+
+def sparkline(x: pd.Series, y: pd.Series, colour: str) -> go.Figure:
+    """A tiny trend without axes, for KPI cards."""
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", line=dict(color=colour, width=2), hoverinfo="skip"))
+    fig.update_layout(
+        margin=dict(l=0, r=0, t=0, b=0), height=40, showlegend=False, template="plotly_white",
+        xaxis=dict(visible=False), yaxis=dict(visible=False), paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+    )  # fmt: skip
     return fig
 
 
@@ -30,23 +55,52 @@ def output_trend(trend: pd.DataFrame, plants: pd.DataFrame, bucket_s: int) -> go
     """Good units per bucket, one line per plant, on a UTC time axis."""
     if trend.empty:
         return empty("No production recorded in the last 12 hours")
-    fig = go.Figure(layout=BASE_LAYOUT)
+    fig = base("output-trend", xaxis_title="Time (UTC)", yaxis_title=f"Good units per {bucket_s // 60} min")
     ids = plants["plant_id"].tolist()
-    names = dict(zip(plants["plant_id"], plants["name"]))
+    names = dict(zip(plants["plant_id"], plants["name"], strict=False))
     for plant_id, rows in trend.groupby("plant_id", sort=True):
         fig.add_trace(
             go.Scatter(
-                x=rows["bucket"],
-                y=rows["good_count"],
-                name=names.get(plant_id, plant_id),
-                mode="lines+markers",
+                x=rows["bucket"], y=rows["good_count"], name=names.get(plant_id, plant_id), mode="lines+markers",
                 line=dict(color=theme.plant_colour(ids, plant_id), width=2),
                 hovertemplate="%{y:,.0f} good units<extra>%{fullData.name}</extra>",
             )
+        )  # fmt: skip
+    return fig
+
+
+def plants_side_by_side(per_plant: pd.DataFrame, target: float) -> go.Figure:
+    """OEE, availability, performance and quality per plant as grouped bars, with the OEE target."""
+    if per_plant["planned_s"].sum() <= 0:
+        return empty("No production planned in this range")
+    ids = per_plant["plant_id"].tolist()
+    fig = base("plants", yaxis=dict(title="Percent", tickformat=".0%", range=[0, 1.05]), barmode="group")
+    for p in per_plant.itertuples():
+        fig.add_trace(
+            go.Bar(
+                x=["OEE", "Availability", "Performance", "Quality"], y=[p.oee, p.availability, p.performance, p.quality],
+                name=p.name, marker_color=theme.plant_colour(ids, p.plant_id), customdata=[p.plant_id] * 4,
+                hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
+            )
+        )  # fmt: skip
+    fig.add_hline(y=target, line=dict(color=theme.TARGET, dash="dash"), annotation_text=f"OEE target {target:.0%}")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def losses_bar(losses: pd.DataFrame, top: int = 5) -> go.Figure:
+    """The biggest losses in hours, by loss category, largest on top."""
+    d = losses[losses["seconds"] > 0].nlargest(top, "seconds").iloc[::-1]
+    if d.empty:
+        return empty("No losses recorded in this range")
+    fig = base("losses", xaxis_title="Hours lost", margin=dict(l=170, r=20, t=20, b=50))
+    fig.add_trace(
+        go.Bar(
+            y=d["label"], x=d["seconds"] / 3600, orientation="h",
+            marker_color=[theme.LOSS_COLOURS[c] for c in d["category"]],
+            hovertemplate="%{y}: %{x:,.1f} h<extra></extra>", text=[f"{s / 3600:,.1f} h" for s in d["seconds"]],
+            textposition="outside", textangle=0, cliponaxis=False,
         )
-    fig.update_layout(
-        xaxis_title="Time (UTC)",
-        yaxis_title=f"Good units per {bucket_s // 60} min",
-        uirevision="output-trend",  # keep the user's zoom and legend across refreshes
-    )
+    )  # fmt: skip
+    fig.update_layout(hovermode="closest", showlegend=False)
     return fig

@@ -43,3 +43,10 @@ def duration(seconds: float | None) -> str:
     if m:
         return f"{m} min"
     return f"{s} s"
+
+
+def money(x: float | None, currency: str = "$") -> str:
+    """1_534_000 -> '$1.5 M'."""
+    if _bad(x):
+        return "–"
+    return f"{'-' if x < 0 else ''}{currency}{count(abs(x))}"

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 # The additive parts every production rollup keeps, summed in double precision.
-PARTS = ["planned_s", "run_s", "total_count", "good_count", "ideal_run_s", "good_ideal_s"]
+PARTS = ["planned_s", "run_s", "total_count", "good_count", "startup_rejects", "ideal_run_s", "good_ideal_s",
+         "startup_ideal_s"]  # fmt: skip
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -32,7 +33,7 @@ def add_ratios(parts: pd.DataFrame) -> pd.DataFrame:
 
 def totals(parts: pd.DataFrame) -> pd.Series:
     """One row of ratios over everything in ``parts``."""
-    summed = parts[PARTS].sum().to_frame().T
+    summed = parts[[p for p in PARTS if p in parts]].sum().to_frame().T
     return add_ratios(summed).iloc[0]
 
 

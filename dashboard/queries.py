@@ -217,3 +217,44 @@ def window_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     """The previous period of the same length, for 'change against the previous period'."""
     span: timedelta = end - start
     return start - span, start
+
+
+def shifts(conn: Conn) -> pd.DataFrame:
+    """Shift start times (plant-local wall clock) per plant."""
+    return _frame(
+        conn, "select plant_id, name, to_char(starts, 'HH24:MI') as starts, hours::float8 from shift order by 1, 3"
+    )
+
+
+def inventory_levels(conn: Conn, start: datetime, end: datetime, plants_: tuple[str, ...] | None,
+                     material: str) -> pd.DataFrame:  # fmt: skip
+    """On-hand snapshots of one material per plant over [start, end), with its reorder point and safety stock."""
+    return _frame(
+        conn,
+        """select i.plant_id, i.ts, i.on_hand, s.reorder_point, s.safety_stock
+           from inventory_level i join stock_policy s using (plant_id, material_id)
+           where i.material_id = :material and i.ts >= :start and i.ts < :end
+             and (cast(:plants as text[]) is null or i.plant_id = any(cast(:plants as text[])))
+           order by i.plant_id, i.ts""",
+        start=start, end=end, material=material, plants=list(plants_) if plants_ else None,
+    )  # fmt: skip
+
+
+def inventory_flows(
+    conn: Conn, start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str
+) -> pd.DataFrame:
+    """Consumption and receipts per day (in ``tz``) and kind, in money (quantity x unit cost)."""
+    return _frame(
+        conn,
+        """select (mv.ts at time zone cast(:tz as text))::date as day, mv.kind,
+                  sum(mv.qty * mt.unit_cost)::float8 as value
+           from inventory_movement mv join material mt using (material_id)
+           where mv.ts >= :start and mv.ts < :end and mv.kind in ('consumption', 'receipt')
+             and (cast(:plants as text[]) is null or mv.plant_id = any(cast(:plants as text[])))
+           group by 1, 2 order by 1, 2""",
+        start=start, end=end, tz=tz, plants=list(plants_) if plants_ else None,
+    )  # fmt: skip
+
+
+def materials(conn: Conn) -> pd.DataFrame:
+    return _frame(conn, "select material_id, name, unit, unit_cost::float8 from material order by material_id")

@@ -11,6 +11,8 @@ LOSS_COLOURS = {
     "defect": "#9467bd",
     "startup_reject": "#c5b0d5",
 }
+# Lines and machines: a palette that avoids the loss colours' reds and purples.
+PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b", "#9d755d", "#bab0ac", "#ff9da6", "#439894"]
 GOOD = "#2ca02c"
 TARGET = "#555555"
 

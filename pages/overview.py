@@ -1,86 +1,180 @@
-"""Executive overview: today's OEE per plant and the output trend, refreshed live."""
+"""Executive overview: OEE and its factors against target, output, scrap and stock, by plant and by loss."""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-import sqlalchemy as sa
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data, figures, fmt, theme
+from dashboard import analytics, cards, data, figures, fmt, kpi, theme, viewstate
+from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Plant dashboards")
 
-BUCKET_S = 900
-
 
 def layout(**_query: str) -> html.Div:
+    graph = dict(config={"displaylogo": False})
     return html.Div(
         [
             html.Div(
-                [
-                    html.H2("Plant overview", className="mb-0"),
-                    html.Small("Today so far, in each plant's own time zone. ", className="text-muted"),
-                    html.Small(id="ov-updated", className="text-muted"),
-                ],
+                [html.H2("Executive overview", className="mb-0"), html.Small(id="ov-subtitle", className="text-muted")],
                 className="mb-3",
-            ),
+            ),  # fmt: skip
             html.Div(id="ov-alert"),
-            dcc.Loading(dbc.Row(id="ov-cards", className="g-3 mb-3"), type="dot"),
-            dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(id="ov-output", style={"height": "420px"})))),
-            dcc.Interval(id="ov-interval", interval=data.settings().refresh_seconds * 1000),
-        ]
-    )
-
-
-def _card(row: dict, colour: str) -> dbc.Col:
-    if not row["planned_s"] > 0:
-        body = [
-            html.Div(row["name"], className="fw-semibold", style={"color": colour}),
-            html.Div("–", className="display-6", id={"type": "ov-oee", "plant": row["plant_id"]}),
-            html.Div(f"No production planned yet today ({row['tz']})", className="text-muted small"),
-        ]
-        return dbc.Col(dbc.Card(dbc.CardBody(body), style={"borderTop": f"4px solid {colour}"}), md=_width())
-    factors = f"A {fmt.pct(row['availability'])} · P {fmt.pct(row['performance'])} · Q {fmt.pct(row['quality'])}"
-    return dbc.Col(
-        dbc.Card(
-            dbc.CardBody(
+            dcc.Loading(html.Div(id="ov-cards"), type="dot", delay_show=400),
+            dbc.Row(
                 [
-                    html.Div(row["name"], className="fw-semibold", style={"color": colour}),
-                    html.Div(
-                        fmt.pct(row["oee"]), className="display-6", id={"type": "ov-oee", "plant": row["plant_id"]}
-                    ),
-                    html.Div(f"OEE today ({row['tz']})", className="text-muted small"),
-                    html.Div(factors, className="small mt-1"),
-                    html.Div(f"{fmt.count(row['good_count'])} good units", className="small"),
-                ]
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H5("Plants side by side"),
+                                    dcc.Graph(id="ov-plants", style={"height": "360px"}, **graph),
+                                ]
+                            )
+                        ),
+                        lg=7,
+                    ),  # fmt: skip
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H5("Five biggest losses"),
+                                    dcc.Graph(id="ov-losses", style={"height": "360px"}, **graph),
+                                ]
+                            )
+                        ),
+                        lg=5,
+                    ),  # fmt: skip
+                ],
+                className="g-3 mt-1",
             ),
-            style={"borderTop": f"4px solid {colour}"},
-        ),
-        md=_width(),
+        ]
     )
 
 
-def _width() -> int:
-    return 12 // max(1, min(4, len(data.plants())))
+def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
+    target = data.settings().oee_target
+    pp, prev = analytics.per_plant(view, at), analytics.per_plant(view, at, previous=True)
+    t, tp = analytics.totals(pp), analytics.totals(prev)
+    tz = analytics.display_tz(view)
+    last = pd.Timestamp(at).tz_convert(tz).date()
+    daily = kpi.add_ratios(data.oee_daily(last - pd.Timedelta(days=13), last, "all", analytics.scope(view)))
+    spark = lambda col, colour: figures.sparkline(pd.to_datetime(daily["day"]), daily[col], colour)  # noqa: E731
+    oee_note = f"target {fmt.pct(target, 0)}"
+    row1 = [
+        cards.card(
+            "ov-kpi-oee",
+            "OEE",
+            fmt.pct(t.oee),
+            cards.delta(t.oee, tp.oee, "ratio"),
+            spark("oee", "#333"),
+            oee_note,
+            alert=bool(t.oee < target),
+        ),  # fmt: skip
+        cards.card(
+            "ov-kpi-availability",
+            "Availability",
+            fmt.pct(t.availability),
+            cards.delta(t.availability, tp.availability, "ratio"),
+            spark("availability", "#4c78a8"),
+        ),  # fmt: skip
+        cards.card(
+            "ov-kpi-performance",
+            "Performance",
+            fmt.pct(t.performance),
+            cards.delta(t.performance, tp.performance, "ratio"),
+            spark("performance", "#f58518"),
+        ),  # fmt: skip
+        cards.card(
+            "ov-kpi-quality",
+            "Quality",
+            fmt.pct(t.quality),
+            cards.delta(t.quality, tp.quality, "ratio"),
+            spark("quality", "#54a24b"),
+        ),  # fmt: skip
+        cards.card(
+            "ov-kpi-good",
+            "Good output",
+            fmt.count(t.good_count, "units"),
+            cards.delta(t.good_count, tp.good_count, "amount"),
+            spark("good_count", theme.GOOD),
+        ),  # fmt: skip
+    ]
+    stock = data.inventory_status(at, view.plants or None)
+    start = min(w.start for w in analytics.plant_windows(view, at)) if len(pp) else at
+    stock_before = data.inventory_status(start, view.plants or None)
+    inv = _stock_kpis(stock)
+    inv_before = _stock_kpis(stock_before)
+    row2 = [
+        cards.card(
+            "ov-kpi-scrap",
+            "Scrap rate",
+            fmt.pct(t.scrap_rate, 2),
+            cards.delta(t.scrap_rate, tp.scrap_rate, "ratio", higher_is_better=False),
+            spark("scrap_rate", "#9467bd"),
+        ),  # fmt: skip
+        cards.card(
+            "ov-kpi-value",
+            "Inventory value",
+            fmt.money(inv["value"]),
+            cards.delta(inv["value"], inv_before["value"], "amount"),
+        ),  # fmt: skip
+        cards.card(
+            "ov-kpi-cover",
+            "Days of cover",
+            fmt.duration(inv["cover_days"] * 86400) if inv["cover_days"] == inv["cover_days"] else "–",
+            cards.delta(inv["cover_days"], inv_before["cover_days"], "amount"),
+            note="stock value / daily use value",
+        ),  # fmt: skip
+        cards.card(
+            "ov-kpi-reorder",
+            "Below reorder point",
+            f"{inv['below']} of {inv['count']}",
+            cards.delta(inv["below"], inv_before["below"], "amount", higher_is_better=False),
+            note="materials at or under their reorder point",
+            alert=inv["below"] > 0,
+        ),  # fmt: skip
+    ]
+    return [dbc.Row(row1, className="g-3 mb-3"), dbc.Row(row2, className="g-3")]
+
+
+def _stock_kpis(stock: pd.DataFrame) -> dict:
+    value = float(stock["value"].sum()) if len(stock) else 0.0
+    use_value = float((stock["daily_use"] * stock["unit_cost"]).sum()) if len(stock) else 0.0
+    return {
+        "value": value,
+        "cover_days": kpi.days_of_cover(value, use_value) if len(stock) else float("nan"),
+        "below": int(stock["below_reorder"].sum()) if len(stock) else 0,
+        "count": len(stock),
+    }
 
 
 @callback(
     Output("ov-cards", "children"),
-    Output("ov-output", "figure"),
+    Output("ov-plants", "figure"),
+    Output("ov-losses", "figure"),
+    Output("ov-subtitle", "children"),
     Output("ov-alert", "children"),
-    Output("ov-updated", "children"),
-    Input("ov-interval", "n_intervals"),
-    State("ov-updated", "children"),
+    Input("view", "data"),
+    Input("tick", "data"),
+    State("ov-subtitle", "children"),
 )
-def refresh(_n: int | None, last_updated: str | None):  # noqa: ANN201 - Dash callback
+def refresh(view_data, _tick, subtitle):  # noqa: ANN001, ANN201 - Dash callback
+    if view_data is None:
+        return (dash.no_update,) * 5
+    view = viewstate.from_store(view_data)
+    at = analytics.now()
     try:
-        plants = data.plants()
-        now, today, trend = data.live_overview(bucket_s=BUCKET_S)
-    except sa.exc.OperationalError:
-        since = f" Showing data from {last_updated}." if last_updated else ""
-        alert = dbc.Alert(f"The database is not answering; retrying every few seconds.{since}", color="warning")
-        return dash.no_update, dash.no_update, alert, dash.no_update
-    ids = plants["plant_id"].tolist()
-    cards = [_card(r, theme.plant_colour(ids, r["plant_id"])) for r in today.to_dict("records")]
-    return cards, figures.output_trend(trend, plants, BUCKET_S), None, f"Updated {now:%H:%M:%S} UTC."
+        body = _kpi_cards(view, at)
+        plants = figures.plants_side_by_side(analytics.per_plant(view, at), data.settings().oee_target)
+        losses = figures.losses_bar(analytics.losses(view, at))
+    except data.UNAVAILABLE:  # keep the last good numbers on screen
+        alert = dbc.Alert(
+            f"The database is not answering; retrying every few seconds. {subtitle or ''}", color="warning"
+        )
+        return dash.no_update, dash.no_update, dash.no_update, dash.no_update, alert
+    zones = "each plant in its own time zone" if len(analytics.plants_in(view)) > 1 else analytics.display_tz(view)
+    sub = f"{PRESETS[view.preset]} · {zones} · showing data as of {at:%H:%M:%S} UTC"
+    return body, plants, losses, sub, None

@@ -1,0 +1,182 @@
+"""Answers for a whole view (a URL): KPIs with their previous period, trends, losses and stock, per plant window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from dashboard import cache, data, kpi, queries
+from dashboard.queries import PARTS, Scope
+from dashboard.viewstate import View, window
+
+LOSS_ORDER = ["breakdown", "setup", "minor_stop", "reduced_speed", "defect", "startup_reject"]
+LOSS_LABELS = {
+    "breakdown": "Breakdowns",
+    "setup": "Setup and adjustments",
+    "minor_stop": "Minor stops",
+    "reduced_speed": "Reduced speed",
+    "defect": "Process defects",
+    "startup_reject": "Start-up rejects",
+}
+
+
+def now() -> datetime:
+    """'Now' aligned to the refresh interval, so screens refreshing together share cached answers."""
+    return cache.live_now(data.settings().refresh_seconds)
+
+
+def plants_in(view: View) -> pd.DataFrame:
+    p = data.plants()
+    return p[p["plant_id"].isin(view.plants)] if view.plants else p
+
+
+def scope(view: View, plant_id: str | None = None) -> Scope:
+    plants = (plant_id,) if plant_id else (view.plants or None)
+    return Scope(plants=plants, lines=view.lines or None, machines=view.machines or None)
+
+
+def display_tz(view: View) -> str:
+    """The one plant's time zone when one plant is in view; UTC when plants in several zones are."""
+    zones = plants_in(view)["tz"].unique()
+    return str(zones[0]) if len(zones) == 1 else "UTC"
+
+
+def _shift_starts(plant_id: str) -> list[str]:
+    s = data.shifts()
+    return s.loc[s["plant_id"] == plant_id, "starts"].tolist() or ["00:00"]
+
+
+@dataclass(frozen=True)
+class PlantWindow:
+    plant_id: str
+    name: str
+    tz: str
+    start: datetime
+    end: datetime
+
+
+def plant_windows(view: View, at: datetime) -> list[PlantWindow]:
+    """Each plant's own window: 'today' starts at each plant's local midnight."""
+    out = []
+    for p in plants_in(view).itertuples():
+        start, end = window(view, p.tz, at, _shift_starts(p.plant_id))
+        out.append(PlantWindow(p.plant_id, p.name, p.tz, start, end))
+    return out
+
+
+def per_plant(view: View, at: datetime, previous: bool = False) -> pd.DataFrame:
+    """Summed OEE parts per plant over each plant's window (or the period of the same length before it)."""
+    rows = []
+    for w in plant_windows(view, at):
+        start, end = (w.start - (w.end - w.start), w.start) if previous else (w.start, w.end)
+        t = data.oee_totals(start, end, "plant", scope(view, w.plant_id))
+        parts = t.iloc[0][PARTS].to_dict() if len(t) else dict.fromkeys(PARTS, 0.0)
+        rows.append({"plant_id": w.plant_id, "name": w.name, "tz": w.tz, "start": start, "end": end, **parts})
+    return kpi.add_ratios(pd.DataFrame(rows, columns=["plant_id", "name", "tz", "start", "end", *PARTS]))
+
+
+def totals(per_plant_frame: pd.DataFrame) -> pd.Series:
+    return (
+        kpi.totals(per_plant_frame) if len(per_plant_frame) else kpi.totals(pd.DataFrame([dict.fromkeys(PARTS, 0.0)]))
+    )
+
+
+def losses(view: View, at: datetime) -> pd.DataFrame:
+    """The six big losses in seconds; availability ones from downtime reasons, the rest from the OEE parts."""
+    t = totals(per_plant(view, at))
+    down = pd.concat(
+        [data.downtime_by_reason(w.start, w.end, scope(view, w.plant_id)) for w in plant_windows(view, at)]
+        or [pd.DataFrame(columns=["category", "seconds"])]
+    )
+    by_cat = down.groupby("category")["seconds"].sum() if len(down) else pd.Series(dtype=float)
+    seconds = {
+        "breakdown": float(by_cat.get("breakdown", 0.0)),
+        "setup": float(by_cat.get("setup", 0.0)),
+        "minor_stop": float(by_cat.get("minor_stop", 0.0)),
+        "reduced_speed": float(t["run_s"] - t["ideal_run_s"]),
+        "defect": float(t["ideal_run_s"] - t["good_ideal_s"] - t["startup_ideal_s"]),
+        "startup_reject": float(t["startup_ideal_s"]),
+    }
+    return pd.DataFrame(
+        {
+            "category": LOSS_ORDER,
+            "label": [LOSS_LABELS[c] for c in LOSS_ORDER],
+            "seconds": [seconds[c] for c in LOSS_ORDER],
+        }
+    )
+
+
+def pareto(view: View, at: datetime) -> pd.DataFrame:
+    """Downtime per reason over every plant's window, largest first, with the cumulative share."""
+    frames = [data.downtime_by_reason(w.start, w.end, scope(view, w.plant_id)) for w in plant_windows(view, at)]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["reason_code", "label", "category", "events", "seconds", "cumulative_share"])
+    d = pd.concat(frames).groupby(["reason_code", "label", "category"], as_index=False)[["events", "seconds"]].sum()
+    d = d.sort_values(["seconds", "reason_code"], ascending=[False, True]).reset_index(drop=True)
+    d["cumulative_share"] = d["seconds"].cumsum() / d["seconds"].sum()
+    return d
+
+
+def trend(view: View, at: datetime, max_points: int = 400) -> tuple[pd.DataFrame, int | str, str]:
+    """OEE per bucket and group in the display time zone: (frame with 'x', bucket, tz)."""
+    tz = display_tz(view)
+    start, end = window(
+        view, tz, at, _shift_starts(plants_in(view)["plant_id"].iloc[0]) if len(plants_in(view)) else None
+    )
+    bucket = queries.choose_bucket(start, end, max_points)
+    if isinstance(bucket, int):
+        frame = data.oee_series(start, end, bucket, view.group, scope(view))
+        frame["x"] = pd.to_datetime(frame["bucket"], utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+        lo = pd.Timestamp(start).floor(f"{bucket}s")
+        xs = pd.date_range(lo, end, freq=f"{bucket}s", inclusive="left").tz_convert(tz).tz_localize(None)
+    else:
+        first = pd.Timestamp(start).tz_convert(tz).date()
+        last = (pd.Timestamp(end).tz_convert(tz) - pd.Timedelta(microseconds=1)).date()
+        frame = data.oee_daily(first, last, view.group, scope(view))
+        xs = pd.date_range(first, last, freq="D")
+        if bucket == "week":
+            frame["day"] = pd.to_datetime(frame["day"]).dt.to_period("W-SUN").dt.start_time.dt.date
+            frame = kpi.add_ratios(frame.groupby(["day", "key"], as_index=False)[PARTS].sum())
+            xs = pd.DatetimeIndex(sorted(pd.to_datetime(frame["day"]).unique()))
+        frame["x"] = pd.to_datetime(frame["day"])
+    return _with_gaps(frame, xs), bucket, tz
+
+
+def _with_gaps(frame: pd.DataFrame, xs: pd.DatetimeIndex) -> pd.DataFrame:
+    """Every group gets a row for every bucket, so a bucket without production draws as a gap, not a line."""
+    if frame.empty:
+        return frame
+    grid = pd.DataFrame({"x": xs.astype(frame["x"].dtype)}).merge(
+        pd.DataFrame({"key": frame["key"].unique()}), how="cross"
+    )
+    return grid.merge(frame, on=["x", "key"], how="left").sort_values(["key", "x"]).reset_index(drop=True)
+
+
+def heatmap(view: View, at: datetime) -> pd.DataFrame:
+    """OEE per machine per plant-local day over the view's dates (at most the last 31)."""
+    tz = display_tz(view)
+    start, end = window(view, tz, at)
+    last = (pd.Timestamp(end).tz_convert(tz) - pd.Timedelta(microseconds=1)).date()
+    first = max(pd.Timestamp(start).tz_convert(tz).date(), last - timedelta(days=30))
+    return data.oee_daily(first, last, "machine", scope(view))
+
+
+def group_totals(view: View, at: datetime) -> pd.DataFrame:
+    """OEE and factors per group (plant, line or machine) over the display-zone window."""
+    tz = display_tz(view)
+    start, end = window(view, tz, at)
+    return data.oee_totals(start, end, view.group, scope(view))
+
+
+def group_names(group: str) -> dict[str, str]:
+    h = data.hierarchy()
+    if group == "plant":
+        return dict(zip(h["plant_id"], h["plant"], strict=False))
+    if group == "line":
+        return {r.line_id: f"{r.plant} · {r.line}" for r in h.itertuples()}
+    if group == "machine":
+        return {r.machine_id: f"{r.line_id} · {r.machine}" for r in h.itertuples()}
+    return {"all": "All"}
