@@ -1,0 +1,147 @@
+"""Inventory: materials by risk in a sortable grid, on hand against reorder point, value by plant, flows."""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, dcc, html
+
+from dashboard import analytics, data, exports, figures_inventory, viewstate
+from dashboard.viewstate import PRESETS
+
+dash.register_page(__name__, path="/inventory", name="Inventory", title="Inventory · Plant dashboards")
+
+FMT = {"function": "params.value == null ? '–' : d3.format(',.1f')(params.value)"}
+COLUMNS = [
+    {"field": "plant_id", "headerName": "Plant", "filter": True, "width": 95},
+    {"field": "name", "headerName": "Material", "filter": True, "minWidth": 170, "flex": 1},
+    {"field": "on_hand", "headerName": "On hand", "type": "numericColumn", "valueFormatter": FMT, "width": 120},
+    {"field": "unit", "headerName": "Unit", "width": 75},
+    {"field": "days_of_cover", "headerName": "Days of cover (d)", "type": "numericColumn", "valueFormatter": FMT, "sort": "asc", "width": 150},
+    {"field": "reorder_point", "headerName": "Reorder point", "type": "numericColumn", "valueFormatter": FMT, "width": 130},
+    {"field": "below", "headerName": "Below reorder", "filter": True, "width": 135},
+    {"field": "value", "headerName": "Value ($)", "type": "numericColumn",
+     "valueFormatter": {"function": "d3.format('$,.0f')(params.value)"}, "width": 120},
+]  # fmt: skip
+
+
+def _card(title: str, body, csv_id: str | None = None) -> dbc.Card:  # noqa: ANN001
+    head = [html.H5(title, className="mb-0")]
+    if csv_id:
+        head.append(
+            dbc.Button("CSV", id={"type": "inv-csv", "chart": csv_id}, size="sm", color="secondary", outline=True)
+        )
+    return dbc.Card(
+        dbc.CardBody([html.Div(head, className="d-flex justify-content-between mb-2"), body]), className="h-100"
+    )
+
+
+def layout(**_query: str) -> html.Div:
+    grid = dag.AgGrid(
+        id="inv-grid", columnDefs=COLUMNS, rowData=[], className="ag-theme-alpine", style={"height": "420px"},
+        defaultColDef={"sortable": True, "resizable": True},
+        getRowStyle={"styleConditions": [{"condition": "params.data.below === 'yes'",
+                                          "style": {"backgroundColor": "#fde2e1"}}]},
+        dashGridOptions={"overlayNoRowsTemplate": "No stock recorded for these plants"},
+    )  # fmt: skip
+    graph = lambda gid, h="360px": dcc.Loading(dcc.Graph(id=gid, style={"height": h}, config={"displaylogo": False}),  # noqa: E731
+                                               type="dot", delay_show=400)  # fmt: skip
+    return html.Div(
+        [
+            html.Div(
+                [html.H2("Inventory", className="mb-0"), html.Small(id="inv-subtitle", className="text-muted")],
+                className="mb-3",
+            ),  # fmt: skip
+            html.Div(id="inv-alert"),
+            dbc.Row(
+                [
+                    dbc.Col(_card("Materials by risk (lowest cover first)", grid, "inv-risk"), lg=7),
+                    dbc.Col(_card("Inventory value by plant", graph("inv-value", "420px")), lg=5),
+                ],
+                className="g-3 mb-3",
+            ),  # fmt: skip
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _card(
+                            "On hand over time",
+                            html.Div(
+                                [
+                                    dcc.Dropdown(id="inv-material", clearable=False, className="mb-2"),
+                                    graph("inv-levels"),
+                                ]
+                            ),
+                        ),
+                        lg=7,
+                    ),  # fmt: skip
+                    dbc.Col(_card("Consumed against received", graph("inv-flows")), lg=5),
+                ],
+                className="g-3 mb-3",
+            ),
+            dcc.Download(id="inv-download"),
+        ]
+    )
+
+
+@callback(
+    Output("inv-grid", "rowData"),
+    Output("inv-value", "figure"),
+    Output("inv-levels", "figure"),
+    Output("inv-flows", "figure"),
+    Output("inv-material", "options"),
+    Output("inv-material", "value"),
+    Output("inv-subtitle", "children"),
+    Output("inv-alert", "children"),
+    Input("view", "data"),
+    Input("tick", "data"),
+    Input("inv-material", "value"),
+)
+def refresh(view_data, _tick, material):  # noqa: ANN001, ANN201 - Dash callback
+    if view_data is None:
+        return (dash.no_update,) * 8
+    view, at = viewstate.from_store(view_data), analytics.now()
+    tz = analytics.display_tz(view)
+    try:
+        plants = data.plants()
+        ids, names = plants["plant_id"].tolist(), dict(zip(plants["plant_id"], plants["name"], strict=True))
+        status = data.inventory_status(at, view.plants or None)
+        mats = data.materials()
+        material = material if material in set(mats["material_id"]) else _riskiest(status, mats)
+        start, end = viewstate.window(view, tz, at)
+        unit = mats.set_index("material_id").loc[material, "unit"] if material else ""
+        levels = data.inventory_levels(start, end, view.plants or None, material) if material else pd.DataFrame()
+        figs = (
+            figures_inventory.value_by_plant(status, ids, names),
+            figures_inventory.levels(levels, ids, names, material or "this material", unit, tz),
+            figures_inventory.flows(data.inventory_flows(start, end, view.plants or None, tz), tz),
+        )
+    except data.UNAVAILABLE:
+        alert = dbc.Alert("The database is not answering; showing the last data and retrying every few seconds.",
+                          color="warning")  # fmt: skip
+        return (*[dash.no_update] * 7, alert)
+    rows = status.assign(below=status["below_reorder"].map({True: "yes", False: "no"})).to_dict("records")
+    options = [{"label": f"{r.name} ({r.unit})", "value": r.material_id} for r in mats.itertuples()]
+    sub = f"Stock now; movements over {PRESETS[view.preset].lower()} · times in {tz} · as of {at:%H:%M:%S} UTC"
+    return rows, *figs, options, material, sub, None
+
+
+def _riskiest(status: pd.DataFrame, mats: pd.DataFrame) -> str | None:
+    """Open on the material closest to running out."""
+    if len(status):
+        return str(status.iloc[0]["material_id"])
+    return str(mats.iloc[0]["material_id"]) if len(mats) else None
+
+
+@callback(
+    Output("inv-download", "data"),
+    Input({"type": "inv-csv", "chart": dash.ALL}, "n_clicks"),
+    State("view", "data"),
+    prevent_initial_call=True,
+)
+def download(clicks, view_data):  # noqa: ANN001, ANN201
+    if not any(clicks) or not isinstance(ctx.triggered_id, dict):
+        return dash.no_update
+    name, text = exports.csv(ctx.triggered_id["chart"], viewstate.from_store(view_data), analytics.now())
+    return dict(content=text, filename=name, type="text/csv")
