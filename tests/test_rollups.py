@@ -13,43 +13,7 @@ from hypothesis import strategies as st
 from dashboard import ingest, kpi, queries, rollups, simulator
 from dashboard.queries import Scope
 from dashboard.simulate import Feed
-
-D = datetime(2026, 1, 14, tzinfo=UTC)  # winter: Berlin is UTC+1, Kolkata UTC+5:30
-
-
-def _minutes(first: datetime, n: int) -> pd.DatetimeIndex:
-    return pd.date_range(first, periods=n, freq="min")
-
-
-def _block(machine: str, first: datetime, n: int, run: float, total: int, good: int, cycle: float) -> pd.DataFrame:
-    return pd.DataFrame({"machine_id": machine, "ts": _minutes(first, n), "planned_s": 60.0, "run_s": run,
-                         "total_count": total, "good_count": good, "startup_rejects": 0, "ideal_cycle_s": cycle})  # fmt: skip
-
-
-def load_known(engine: sa.Engine) -> None:
-    """Two plants, three machines, one evening that crosses local midnight in both zones."""
-    dims = {
-        "plant": pd.DataFrame([("BER", "Berlin", "Europe/Berlin"), ("CCU", "Kolkata", "Asia/Kolkata")],
-                              columns=["plant_id", "name", "tz"]),
-        "line": pd.DataFrame([("BER-L1", "BER", "L1"), ("CCU-L1", "CCU", "L1")], columns=["line_id", "plant_id", "name"]),
-        "machine": pd.DataFrame([("B1", "BER-L1", "B1", 2.0), ("K1", "CCU-L1", "K1", 3.0), ("K2", "CCU-L1", "K2", 1.5)],
-                                columns=["machine_id", "line_id", "name", "ideal_cycle_s"]),
-    }  # fmt: skip
-    rows = pd.concat(
-        [
-            _block("B1", D + timedelta(hours=22, minutes=30), 30, 50, 20, 18, 2.0),  # Berlin 23:30-24:00 on the 14th
-            _block("B1", D + timedelta(hours=23), 30, 30, 12, 12, 2.0),  # Berlin 00:00-00:30 on the 15th
-            _block("K1", D + timedelta(hours=18), 30, 60, 18, 18, 3.0),  # Kolkata 23:30-24:00 on the 14th
-            _block("K1", D + timedelta(hours=18, minutes=30), 30, 40, 10, 8, 3.0),  # Kolkata 00:00-00:30 on the 15th
-            _block("K2", D + timedelta(hours=18), 30, 45, 28, 26, 1.5),  # Kolkata 23:30-24:00 on the 14th
-        ]
-    )
-    with engine.begin() as conn:
-        for table, frame in dims.items():
-            ingest.upsert(conn, table, frame)
-        ingest.upsert(conn, "production", rows)
-    rollups.refresh(engine)
-
+from tests.known import D, _block, load_known
 
 # Worked out by hand: (planned s, run s, ideal run s, good ideal s) and the OEE they give.
 #   B1 first half hour:  30 x (60, 50, 20 x 2 s, 18 x 2 s)   = (1800, 1500, 1200, 1080) -> OEE 0.6
