@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from dashboard import analytics, data
-from dashboard.viewstate import View
+from dashboard import analytics, data, viewstate
+from dashboard.viewstate import View, window
 
 RATIOS = {
     "oee": "OEE (%)",
@@ -73,7 +73,51 @@ def inventory_risk(view: View, at: datetime) -> pd.DataFrame:
                          "Value ($)": s["value"].round(2)})  # fmt: skip
 
 
+def overview_plants(view: View, at: datetime) -> pd.DataFrame:
+    pp = analytics.per_plant(view, at)
+    out = _oee_columns(pp, {"plant_id": "Plant", "name": "Name", "tz": "Time zone"})
+    out.insert(3, "Window start (UTC)", pp["start"])
+    out.insert(4, "Window end (UTC)", pp["end"])
+    return out
+
+
+def overview_losses(view: View, at: datetime) -> pd.DataFrame:
+    d = analytics.losses(view, at)
+    return pd.DataFrame(
+        {"Loss category": d["category"], "Loss": d["label"], "Hours lost (h)": (d["seconds"] / 3600).round(6)}
+    )
+
+
+def inventory_value(view: View, at: datetime) -> pd.DataFrame:
+    s = data.inventory_status(at, view.plants or None)
+    v = s.groupby("plant_id", as_index=False)["value"].sum()
+    return pd.DataFrame({"Plant": v["plant_id"], "Inventory value ($)": v["value"].round(2)})
+
+
+def inventory_levels(view: View, at: datetime, material: str | None = None) -> pd.DataFrame:
+    tz = analytics.display_tz(view)
+    start, end = window(view, tz, at)
+    material = material or str(data.materials().iloc[0]["material_id"])
+    lv = data.inventory_levels(start, end, view.plants or None, material)
+    unit = data.materials().set_index("material_id").loc[material, "unit"]
+    return pd.DataFrame({"Plant": lv["plant_id"], "Material": material, "Time (UTC)": lv["ts"],
+                         f"On hand ({unit})": lv["on_hand"], f"Reorder point ({unit})": lv["reorder_point"],
+                         f"Safety stock ({unit})": lv["safety_stock"]})  # fmt: skip
+
+
+def inventory_flows(view: View, at: datetime) -> pd.DataFrame:
+    tz = analytics.display_tz(view)
+    start, end = window(view, tz, at)
+    f = data.inventory_flows(start, end, view.plants or None, tz)
+    return pd.DataFrame({f"Date ({tz})": f["day"], "Movement": f["kind"], "Value ($)": f["value"].round(2)})
+
+
 EXPORTS = {
+    "ov-plants": overview_plants,
+    "ov-losses": overview_losses,
+    "inv-value": inventory_value,
+    "inv-levels": inventory_levels,
+    "inv-flows": inventory_flows,
     "oee-trend": oee_trend,
     "oee-groups": oee_groups,
     "oee-waterfall": oee_waterfall,
@@ -83,7 +127,16 @@ EXPORTS = {
 }
 
 
-def csv(name: str, view: View, at: datetime) -> tuple[str, str]:
+def csv(name: str, view: View, at: datetime, **extra: str | None) -> tuple[str, str]:
     """(file name, CSV text) for chart ``name``; unknown names raise KeyError."""
-    frame = EXPORTS[name](view, at)
+    frame = EXPORTS[name](view, at, **extra)
     return f"{name}-{at:%Y%m%d-%H%M}.csv", frame.to_csv(index=False)
+
+
+def download(triggered: object, view_data: dict | None, **extra: str | None) -> dict | None:
+    """What dcc.Download needs for the CSV button that was pressed, or None when none was."""
+    if not isinstance(triggered, dict) or view_data is None:
+        return None
+    extra = extra if triggered["chart"] == "inv-levels" else {}
+    name, text = csv(triggered["chart"], viewstate.from_store(view_data), analytics.now(), **extra)
+    return dict(content=text, filename=name, type="text/csv")

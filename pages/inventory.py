@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import analytics, data, exports, figures_inventory, viewstate
+from dashboard import analytics, components, data, exports, figures_inventory, viewstate
 from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/inventory", name="Inventory", title="Inventory · Plant dashboards")
@@ -27,17 +27,6 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def _card(title: str, body, csv_id: str | None = None) -> dbc.Card:  # noqa: ANN001
-    head = [html.H5(title, className="mb-0")]
-    if csv_id:
-        head.append(
-            dbc.Button("CSV", id={"type": "inv-csv", "chart": csv_id}, size="sm", color="secondary", outline=True)
-        )
-    return dbc.Card(
-        dbc.CardBody([html.Div(head, className="d-flex justify-content-between mb-2"), body]), className="h-100"
-    )
-
-
 def layout(**_query: str) -> html.Div:
     grid = dag.AgGrid(
         id="inv-grid", columnDefs=COLUMNS, rowData=[], className="ag-theme-alpine", style={"height": "420px"},
@@ -46,8 +35,16 @@ def layout(**_query: str) -> html.Div:
                                           "style": {"backgroundColor": "#fde2e1"}}]},
         dashGridOptions={"overlayNoRowsTemplate": "No stock recorded for these plants"},
     )  # fmt: skip
-    graph = lambda gid, h="360px": dcc.Loading(dcc.Graph(id=gid, style={"height": h}, config={"displaylogo": False}),  # noqa: E731
-                                               type="dot", delay_show=400)  # fmt: skip
+    levels = html.Div(
+        [
+            dcc.Dropdown(id="inv-material", clearable=False, className="mb-2"),
+            dcc.Loading(
+                dcc.Graph(id="inv-levels", style={"height": "360px"}, config={"displaylogo": False}),
+                type="dot",
+                delay_show=400,
+            ),  # fmt: skip
+        ]
+    )
     return html.Div(
         [
             html.Div(
@@ -57,26 +54,17 @@ def layout(**_query: str) -> html.Div:
             html.Div(id="inv-alert"),
             dbc.Row(
                 [
-                    dbc.Col(_card("Materials by risk (lowest cover first)", grid, "inv-risk"), lg=7),
-                    dbc.Col(_card("Inventory value by plant", graph("inv-value", "420px")), lg=5),
+                    dbc.Col(
+                        components.panel("inv-risk", "Materials by risk (lowest cover first)", "inv-csv", grid), lg=7
+                    ),
+                    dbc.Col(components.panel("inv-value", "Inventory value by plant", "inv-csv", height="420px"), lg=5),
                 ],
                 className="g-3 mb-3",
-            ),  # fmt: skip
+            ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        _card(
-                            "On hand over time",
-                            html.Div(
-                                [
-                                    dcc.Dropdown(id="inv-material", clearable=False, className="mb-2"),
-                                    graph("inv-levels"),
-                                ]
-                            ),
-                        ),
-                        lg=7,
-                    ),  # fmt: skip
-                    dbc.Col(_card("Consumed against received", graph("inv-flows")), lg=5),
+                    dbc.Col(components.panel("inv-levels", "On hand over time", "inv-csv", levels), lg=7),
+                    dbc.Col(components.panel("inv-flows", "Consumed against received", "inv-csv"), lg=5),
                 ],
                 className="g-3 mb-3",
             ),
@@ -118,9 +106,7 @@ def refresh(view_data, _tick, material):  # noqa: ANN001, ANN201 - Dash callback
             figures_inventory.flows(data.inventory_flows(start, end, view.plants or None, tz), tz),
         )
     except data.UNAVAILABLE:
-        alert = dbc.Alert("The database is not answering; showing the last data and retrying every few seconds.",
-                          color="warning")  # fmt: skip
-        return (*[dash.no_update] * 7, alert)
+        return (*[dash.no_update] * 7, components.database_away())
     rows = status.assign(below=status["below_reorder"].map({True: "yes", False: "no"})).to_dict("records")
     options = [{"label": f"{r.name} ({r.unit})", "value": r.material_id} for r in mats.itertuples()]
     sub = f"Stock now; movements over {PRESETS[view.preset].lower()} · times in {tz} · as of {at:%H:%M:%S} UTC"
@@ -138,10 +124,8 @@ def _riskiest(status: pd.DataFrame, mats: pd.DataFrame) -> str | None:
     Output("inv-download", "data"),
     Input({"type": "inv-csv", "chart": dash.ALL}, "n_clicks"),
     State("view", "data"),
+    State("inv-material", "value"),
     prevent_initial_call=True,
 )
-def download(clicks, view_data):  # noqa: ANN001, ANN201
-    if not any(clicks) or not isinstance(ctx.triggered_id, dict):
-        return dash.no_update
-    name, text = exports.csv(ctx.triggered_id["chart"], viewstate.from_store(view_data), analytics.now())
-    return dict(content=text, filename=name, type="text/csv")
+def download(clicks, view_data, material):  # noqa: ANN001, ANN201
+    return exports.download(ctx.triggered_id, view_data, material=material) if any(clicks) else dash.no_update

@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import analytics, data, exports, figures_oee, viewstate
+from dashboard import analytics, components, data, exports, figures_oee, viewstate
 from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/oee", name="OEE", title="OEE · Plant dashboards")
@@ -16,28 +16,9 @@ CHARTS = [("oee-trend", "OEE trend"), ("oee-groups", "Availability, performance 
           ("oee-heatmap", "OEE per machine and day")]  # fmt: skip
 
 
-def _panel(chart_id: str, title: str, height: str) -> dbc.Card:
-    head = html.Div(
-        [
-            html.H5(title, className="mb-0"),
-            dbc.Button(
-                "CSV",
-                id={"type": "oee-csv", "chart": chart_id},
-                size="sm",
-                color="secondary",
-                outline=True,
-                title="Download this chart's data as CSV",
-            ),
-        ],  # fmt: skip
-        className="d-flex justify-content-between align-items-center mb-1",
-    )
-    graph = dcc.Graph(id=chart_id, style={"height": height}, config={"displaylogo": False})
-    return dbc.Card(dbc.CardBody([head, dcc.Loading(graph, type="dot", delay_show=400)]), className="h-100")
-
-
 def layout(**_query: str) -> html.Div:
     heights = {"oee-trend": "380px", "oee-heatmap": "auto"}
-    panels = {cid: _panel(cid, title, heights.get(cid, "360px")) for cid, title in CHARTS}
+    panels = {cid: components.panel(cid, title, "oee-csv", height=heights.get(cid, "360px")) for cid, title in CHARTS}
     return html.Div(
         [
             html.Div(
@@ -82,9 +63,7 @@ def refresh(view_data, _tick):  # noqa: ANN001, ANN201 - Dash callback
             figures_oee.heatmap(analytics.heatmap(view, at), analytics.group_names("machine")),
         )
     except data.UNAVAILABLE:
-        alert = dbc.Alert("The database is not answering; showing the last data and retrying every few seconds.",
-                          color="warning")  # fmt: skip
-        return (*[dash.no_update] * 6, alert)
+        return (*[dash.no_update] * 6, components.database_away())
     sub = f"{PRESETS[view.preset]} · by {view.group} · times in {tz} · as of {at:%H:%M:%S} UTC"
     return (*figs, sub, None)
 
@@ -117,7 +96,4 @@ def drill_down(click, view_data):  # noqa: ANN001, ANN201
     prevent_initial_call=True,
 )
 def download(clicks, view_data):  # noqa: ANN001, ANN201
-    if not any(clicks) or not isinstance(ctx.triggered_id, dict):
-        return dash.no_update
-    name, text = exports.csv(ctx.triggered_id["chart"], viewstate.from_store(view_data), analytics.now())
-    return dict(content=text, filename=name, type="text/csv")
+    return exports.download(ctx.triggered_id, view_data) if any(clicks) else dash.no_update

@@ -5,16 +5,15 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import analytics, cards, data, figures, fmt, kpi, theme, viewstate
+from dashboard import analytics, cards, components, data, exports, figures, fmt, kpi, theme, viewstate
 from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Plant dashboards")
 
 
 def layout(**_query: str) -> html.Div:
-    graph = dict(config={"displaylogo": False})
     return html.Div(
         [
             html.Div(
@@ -25,31 +24,12 @@ def layout(**_query: str) -> html.Div:
             dcc.Loading(html.Div(id="ov-cards"), type="dot", delay_show=400),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H5("Plants side by side"),
-                                    dcc.Graph(id="ov-plants", style={"height": "360px"}, **graph),
-                                ]
-                            )
-                        ),
-                        lg=7,
-                    ),  # fmt: skip
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H5("Five biggest losses"),
-                                    dcc.Graph(id="ov-losses", style={"height": "360px"}, **graph),
-                                ]
-                            )
-                        ),
-                        lg=5,
-                    ),  # fmt: skip
+                    dbc.Col(components.panel("ov-plants", "Plants side by side", "ov-csv"), lg=7),
+                    dbc.Col(components.panel("ov-losses", "Five biggest losses", "ov-csv"), lg=5),
                 ],
                 className="g-3 mt-1",
             ),
+            dcc.Download(id="ov-download"),
         ]
     )
 
@@ -63,45 +43,23 @@ def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
     daily = kpi.add_ratios(data.oee_daily(last - pd.Timedelta(days=13), last, "all", analytics.scope(view)))
     spark = lambda col, colour: figures.sparkline(pd.to_datetime(daily["day"]), daily[col], colour)  # noqa: E731
     oee_note = f"target {fmt.pct(target, 0)}"
+    # (id, title, column, colour): ratios compare in points, output in percent.
+    ratio_cards = [("oee", "OEE", "#333"), ("availability", "Availability", "#4c78a8"),
+                   ("performance", "Performance", "#f58518"), ("quality", "Quality", "#54a24b")]  # fmt: skip
     row1 = [
         cards.card(
-            "ov-kpi-oee",
-            "OEE",
-            fmt.pct(t.oee),
-            cards.delta(t.oee, tp.oee, "ratio"),
-            spark("oee", "#333"),
-            oee_note,
-            alert=bool(t.oee < target),
-        ),  # fmt: skip
-        cards.card(
-            "ov-kpi-availability",
-            "Availability",
-            fmt.pct(t.availability),
-            cards.delta(t.availability, tp.availability, "ratio"),
-            spark("availability", "#4c78a8"),
-        ),  # fmt: skip
-        cards.card(
-            "ov-kpi-performance",
-            "Performance",
-            fmt.pct(t.performance),
-            cards.delta(t.performance, tp.performance, "ratio"),
-            spark("performance", "#f58518"),
-        ),  # fmt: skip
-        cards.card(
-            "ov-kpi-quality",
-            "Quality",
-            fmt.pct(t.quality),
-            cards.delta(t.quality, tp.quality, "ratio"),
-            spark("quality", "#54a24b"),
-        ),  # fmt: skip
-        cards.card(
-            "ov-kpi-good",
-            "Good output",
-            fmt.count(t.good_count, "units"),
-            cards.delta(t.good_count, tp.good_count, "amount"),
-            spark("good_count", theme.GOOD),
-        ),  # fmt: skip
+            f"ov-kpi-{col}",
+            title,
+            fmt.pct(t[col]),
+            cards.delta(t[col], tp[col], "ratio"),
+            spark(col, colour),
+            oee_note if col == "oee" else None,
+            alert=col == "oee" and bool(t.oee < target),
+        )  # fmt: skip
+        for col, title, colour in ratio_cards
     ]
+    row1.append(cards.card("ov-kpi-good", "Good output", fmt.count(t.good_count, "units"),
+                           cards.delta(t.good_count, tp.good_count, "amount"), spark("good_count", theme.GOOD)))  # fmt: skip
     stock = data.inventory_status(at, view.plants or None)
     start = min(w.start for w in analytics.plant_windows(view, at)) if len(pp) else at
     stock_before = data.inventory_status(start, view.plants or None)
@@ -159,9 +117,8 @@ def _stock_kpis(stock: pd.DataFrame) -> dict:
     Output("ov-alert", "children"),
     Input("view", "data"),
     Input("tick", "data"),
-    State("ov-subtitle", "children"),
 )
-def refresh(view_data, _tick, subtitle):  # noqa: ANN001, ANN201 - Dash callback
+def refresh(view_data, _tick):  # noqa: ANN001, ANN201 - Dash callback
     if view_data is None:
         return (dash.no_update,) * 5
     view = viewstate.from_store(view_data)
@@ -170,11 +127,18 @@ def refresh(view_data, _tick, subtitle):  # noqa: ANN001, ANN201 - Dash callback
         body = _kpi_cards(view, at)
         plants = figures.plants_side_by_side(analytics.per_plant(view, at), data.settings().oee_target)
         losses = figures.losses_bar(analytics.losses(view, at))
-    except data.UNAVAILABLE:  # keep the last good numbers on screen
-        alert = dbc.Alert(
-            f"The database is not answering; retrying every few seconds. {subtitle or ''}", color="warning"
-        )
-        return dash.no_update, dash.no_update, dash.no_update, dash.no_update, alert
+    except data.UNAVAILABLE:  # keep the last good numbers (and their time stamp) on screen
+        return (*[dash.no_update] * 4, components.database_away())
     zones = "each plant in its own time zone" if len(analytics.plants_in(view)) > 1 else analytics.display_tz(view)
     sub = f"{PRESETS[view.preset]} · {zones} · showing data as of {at:%H:%M:%S} UTC"
     return body, plants, losses, sub, None
+
+
+@callback(
+    Output("ov-download", "data"),
+    Input({"type": "ov-csv", "chart": ALL}, "n_clicks"),
+    State("view", "data"),
+    prevent_initial_call=True,
+)
+def download(clicks, view_data):  # noqa: ANN001, ANN201
+    return exports.download(ctx.triggered_id, view_data) if any(clicks) else dash.no_update

@@ -116,3 +116,20 @@ def test_app_with_bad_setting_says_which(name, value, message):
     done = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_refresh_work_while_the_tab_is_hidden(db_engine, app_factory, page):
+    _known_plant(db_engine, pd.Timestamp.now(tz="UTC"))
+    app = app_factory(db_engine.url.render_as_string(hide_password=False), REFRESH_SECONDS="2")
+    page.goto(app.url + "/#range=today")
+    page.wait_for_function("document.querySelector('#ov-kpi-oee') && document.querySelector('#ov-kpi-oee').innerText")
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(r.url) if "_dash-update-component" in r.url else None)
+    page.evaluate("Object.defineProperty(document, 'hidden', {configurable: true, get: () => true})")
+    page.wait_for_timeout(3000)  # let a refresh already under way finish
+    calls.clear()
+    page.wait_for_timeout(6000)  # three refresh intervals
+    assert calls == []
+    page.evaluate("Object.defineProperty(document, 'hidden', {configurable: true, get: () => false})")
+    page.wait_for_timeout(5000)
+    assert len(calls) >= 1

@@ -1,0 +1,35 @@
+"""Small layout pieces every page uses: a chart panel with its CSV button, and the 'database away' notice."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from dash.development.base_component import Component
+
+
+def panel(chart_id: str, title: str, csv_type: str, body: Component | None = None, height: str = "360px") -> dbc.Card:
+    """A card with a title, a CSV button (id {'type': csv_type, 'chart': chart_id}) and a chart or ``body``."""
+    head = html.Div(
+        [
+            html.H5(title, className="mb-0"),
+            dbc.Button(
+                "CSV",
+                id={"type": csv_type, "chart": chart_id},
+                size="sm",
+                color="secondary",
+                outline=True,
+                title="Download this chart's data as CSV",
+            ),  # fmt: skip
+        ],
+        className="d-flex justify-content-between align-items-center mb-1",
+    )
+    if body is None:
+        graph = dcc.Graph(id=chart_id, style={"height": height}, config={"displaylogo": False})
+        body = dcc.Loading(graph, type="dot", delay_show=400)  # fast refreshes do not flash a spinner
+    return dbc.Card(dbc.CardBody([head, body]), className="h-100")
+
+
+def database_away() -> dbc.Alert:
+    return dbc.Alert(
+        "The database is not answering; showing the last data and retrying every few seconds.", color="warning"
+    )
