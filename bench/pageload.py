@@ -60,13 +60,26 @@ def main() -> None:
                     runs = [load(browser, app.url + path) for _ in range(a.loads)]
                     fcp = statistics.median(r[0] for r in runs)
                     drawn = statistics.median(r[1] for r in runs)
-                    print(f"{name:10s} first paint {fcp:6.0f} ms  all charts drawn {drawn:6.0f} ms (median of {a.loads}); "
-                          f"first visit {cold:6.0f} ms")  # fmt: skip
+                    print(
+                        f"{name:10s} first paint {fcp:6.0f} ms  all charts drawn {drawn:6.0f} ms (median of {a.loads}); "
+                        f"first visit {cold:6.0f} ms"
+                    )
                     figures += [
-                        dict(name=f"{name}_first_contentful_paint_ms", value=round(fcp), unit="ms (median)", compared_to=None),
-                        dict(name=f"{name}_all_charts_drawn_ms", value=round(drawn), unit="ms (median)",
-                             compared_to="first visit (cold cache)", baseline=round(cold), ratio=round(cold / drawn, 2)),
-                    ]  # fmt: skip
+                        dict(
+                            name=f"{name}_first_contentful_paint_ms",
+                            value=round(fcp),
+                            unit="ms (median)",
+                            compared_to=None,
+                        ),
+                        dict(
+                            name=f"{name}_all_charts_drawn_ms",
+                            value=round(drawn),
+                            unit="ms (median)",
+                            compared_to="first visit (cold cache)",
+                            baseline=round(cold),
+                            ratio=round(cold / drawn, 2),
+                        ),
+                    ]
                 browser.close()
         finally:
             app.stop()

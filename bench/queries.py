@@ -120,11 +120,25 @@ def bench_engine(kind: str, engine: sa.Engine, redis_url: str) -> list[dict]:
             )
             base = dict(engine=kind, question=q, days=days, plants=len(plants))
             figures += [
-                dict(name="rollup_query_ms", value=round(r_ms, 2), unit="ms (median)", compared_to="raw rows",
-                     baseline=round(raw_ms, 2), ratio=round(raw_ms / r_ms, 1), **base),
-                dict(name="cache_warm_ms", value=round(warm_ms, 3), unit="ms (median)", compared_to="cold cache",
-                     baseline=round(cold_ms, 2), ratio=round(cold_ms / warm_ms, 1), **base),
-            ]  # fmt: skip
+                dict(
+                    name="rollup_query_ms",
+                    value=round(r_ms, 2),
+                    unit="ms (median)",
+                    compared_to="raw rows",
+                    baseline=round(raw_ms, 2),
+                    ratio=round(raw_ms / r_ms, 1),
+                    **base,
+                ),
+                dict(
+                    name="cache_warm_ms",
+                    value=round(warm_ms, 3),
+                    unit="ms (median)",
+                    compared_to="cold cache",
+                    baseline=round(cold_ms, 2),
+                    ratio=round(cold_ms / warm_ms, 1),
+                    **base,
+                ),
+            ]
     return figures
 
 

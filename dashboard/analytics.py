@@ -171,6 +171,20 @@ def group_totals(view: View, at: datetime) -> pd.DataFrame:
     return data.oee_totals(start, end, view.group, scope(view))
 
 
+def describe(view: View) -> str:
+    """The selection in words, for empty states: 'Line L1 at Kolkata', 'Detroit Assembly', 'all plants'."""
+    h = data.hierarchy()
+    if view.machines:
+        rows = h[h["machine_id"].isin(view.machines)]
+        return ", ".join(f"{r.machine} on {r.line_id}" for r in rows.itertuples()) or "these machines"
+    if view.lines:
+        rows = h[h["line_id"].isin(view.lines)].drop_duplicates("line_id")
+        return ", ".join(f"{r.line} at {r.plant}" for r in rows.itertuples()) or "these lines"
+    if view.plants:
+        return ", ".join(h[h["plant_id"].isin(view.plants)].drop_duplicates("plant_id")["plant"]) or "these plants"
+    return "all plants"
+
+
 def group_names(group: str) -> dict[str, str]:
     h = data.hierarchy()
     if group == "plant":

@@ -29,8 +29,15 @@ def delta(now: float, before: float, kind: str, higher_is_better: bool = True) -
     return f"{arrow} {text}", "text-success" if good else "text-danger"
 
 
-def card(card_id: str, title: str, value: str, change: tuple[str, str], spark: go.Figure | None = None,
-         note: str | None = None, alert: bool = False) -> dbc.Col:  # fmt: skip
+def card(
+    card_id: str,
+    title: str,
+    value: str,
+    change: tuple[str, str],
+    spark: go.Figure | None = None,
+    note: str | None = None,
+    alert: bool = False,
+) -> dbc.Col:
     body = [
         html.Div(title, className="kpi-title"),
         html.Div(value, className="kpi-value" + (" text-danger" if alert else ""), id=card_id),
@@ -40,7 +47,7 @@ def card(card_id: str, title: str, value: str, change: tuple[str, str], spark: g
                 html.Span(" vs previous period", className="text-muted") if change[1] != "text-muted" else None,
             ],
             className="kpi-delta",
-        ),  # fmt: skip
+        ),
     ]
     if note:
         body.append(html.Div(note, className="kpi-note text-muted"))

@@ -19,7 +19,7 @@ def panel(chart_id: str, title: str, csv_type: str, body: Component | None = Non
                 color="secondary",
                 outline=True,
                 title="Download this chart's data as CSV",
-            ),  # fmt: skip
+            ),
         ],
         className="d-flex justify-content-between align-items-center mb-1",
     )

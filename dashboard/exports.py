@@ -15,8 +15,12 @@ RATIOS = {
     "performance": "Performance (%)",
     "quality": "Quality (%)",
 }
-HOURS = {"planned_s": "Planned time (h)", "run_s": "Run time (h)", "ideal_run_s": "Ideal run time (h)",
-         "good_ideal_s": "Fully productive time (h)"}  # fmt: skip
+HOURS = {
+    "planned_s": "Planned time (h)",
+    "run_s": "Run time (h)",
+    "ideal_run_s": "Ideal run time (h)",
+    "good_ideal_s": "Fully productive time (h)",
+}
 COUNTS = {"total_count": "Total count (units)", "good_count": "Good count (units)"}
 
 
@@ -46,17 +50,28 @@ def oee_groups(view: View, at: datetime) -> pd.DataFrame:
 
 def oee_waterfall(view: View, at: datetime) -> pd.DataFrame:
     t = analytics.totals(analytics.per_plant(view, at))
-    steps = [("Planned time", t.planned_s), ("Availability loss", t.planned_s - t.run_s),
-             ("Performance loss", t.run_s - t.ideal_run_s), ("Quality loss", t.ideal_run_s - t.good_ideal_s),
-             ("Fully productive time", t.good_ideal_s)]  # fmt: skip
+    steps = [
+        ("Planned time", t.planned_s),
+        ("Availability loss", t.planned_s - t.run_s),
+        ("Performance loss", t.run_s - t.ideal_run_s),
+        ("Quality loss", t.ideal_run_s - t.good_ideal_s),
+        ("Fully productive time", t.good_ideal_s),
+    ]
     return pd.DataFrame({"Step": [s[0] for s in steps], "Hours (h)": [round(s[1] / 3600, 6) for s in steps]})
 
 
 def oee_pareto(view: View, at: datetime) -> pd.DataFrame:
     d = analytics.pareto(view, at)
-    return pd.DataFrame({"Reason code": d["reason_code"], "Reason": d["label"], "Loss category": d["category"],
-                         "Stops (count)": d["events"], "Downtime (h)": (d["seconds"] / 3600).round(6),
-                         "Cumulative share (%)": (d["cumulative_share"] * 100).round(4)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "Reason code": d["reason_code"],
+            "Reason": d["label"],
+            "Loss category": d["category"],
+            "Stops (count)": d["events"],
+            "Downtime (h)": (d["seconds"] / 3600).round(6),
+            "Cumulative share (%)": (d["cumulative_share"] * 100).round(4),
+        }
+    )
 
 
 def oee_heatmap(view: View, at: datetime) -> pd.DataFrame:
@@ -66,11 +81,21 @@ def oee_heatmap(view: View, at: datetime) -> pd.DataFrame:
 
 def inventory_risk(view: View, at: datetime) -> pd.DataFrame:
     s = data.inventory_status(at, view.plants or None)
-    return pd.DataFrame({"Plant": s["plant_id"], "Material": s["material_id"], "Name": s["name"], "Unit": s["unit"],
-                         "On hand (unit)": s["on_hand"], "Daily use (unit/day)": s["daily_use"].round(4),
-                         "Days of cover (d)": s["days_of_cover"].round(4), "Reorder point (unit)": s["reorder_point"],
-                         "Safety stock (unit)": s["safety_stock"], "Below reorder point": s["below_reorder"],
-                         "Value ($)": s["value"].round(2)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "Plant": s["plant_id"],
+            "Material": s["material_id"],
+            "Name": s["name"],
+            "Unit": s["unit"],
+            "On hand (unit)": s["on_hand"],
+            "Daily use (unit/day)": s["daily_use"].round(4),
+            "Days of cover (d)": s["days_of_cover"].round(4),
+            "Reorder point (unit)": s["reorder_point"],
+            "Safety stock (unit)": s["safety_stock"],
+            "Below reorder point": s["below_reorder"],
+            "Value ($)": s["value"].round(2),
+        }
+    )
 
 
 def overview_plants(view: View, at: datetime) -> pd.DataFrame:
@@ -100,9 +125,16 @@ def inventory_levels(view: View, at: datetime, material: str | None = None) -> p
     material = material or str(data.materials().iloc[0]["material_id"])
     lv = data.inventory_levels(start, end, view.plants or None, material)
     unit = data.materials().set_index("material_id").loc[material, "unit"]
-    return pd.DataFrame({"Plant": lv["plant_id"], "Material": material, "Time (UTC)": lv["ts"],
-                         f"On hand ({unit})": lv["on_hand"], f"Reorder point ({unit})": lv["reorder_point"],
-                         f"Safety stock ({unit})": lv["safety_stock"]})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "Plant": lv["plant_id"],
+            "Material": material,
+            "Time (UTC)": lv["ts"],
+            f"On hand ({unit})": lv["on_hand"],
+            f"Reorder point ({unit})": lv["reorder_point"],
+            f"Safety stock ({unit})": lv["safety_stock"],
+        }
+    )
 
 
 def inventory_flows(view: View, at: datetime) -> pd.DataFrame:

@@ -45,9 +45,15 @@ def sparkline(x: pd.Series, y: pd.Series, colour: str) -> go.Figure:
     """A tiny trend without axes, for KPI cards."""
     fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", line=dict(color=colour, width=2), hoverinfo="skip"))
     fig.update_layout(
-        margin=dict(l=0, r=0, t=0, b=0), height=40, showlegend=False, template="plotly_white",
-        xaxis=dict(visible=False), yaxis=dict(visible=False), paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-    )  # fmt: skip
+        margin=dict(l=0, r=0, t=0, b=0),
+        height=40,
+        showlegend=False,
+        template="plotly_white",
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
     return fig
 
 
@@ -61,11 +67,14 @@ def output_trend(trend: pd.DataFrame, plants: pd.DataFrame, bucket_s: int) -> go
     for plant_id, rows in trend.groupby("plant_id", sort=True):
         fig.add_trace(
             go.Scatter(
-                x=rows["bucket"], y=rows["good_count"], name=names.get(plant_id, plant_id), mode="lines+markers",
+                x=rows["bucket"],
+                y=rows["good_count"],
+                name=names.get(plant_id, plant_id),
+                mode="lines+markers",
                 line=dict(color=theme.plant_colour(ids, plant_id), width=2),
                 hovertemplate="%{y:,.0f} good units<extra>%{fullData.name}</extra>",
             )
-        )  # fmt: skip
+        )
     return fig
 
 
@@ -78,11 +87,14 @@ def plants_side_by_side(per_plant: pd.DataFrame, target: float) -> go.Figure:
     for p in per_plant.itertuples():
         fig.add_trace(
             go.Bar(
-                x=["OEE", "Availability", "Performance", "Quality"], y=[p.oee, p.availability, p.performance, p.quality],
-                name=p.name, marker_color=theme.plant_colour(ids, p.plant_id), customdata=[p.plant_id] * 4,
+                x=["OEE", "Availability", "Performance", "Quality"],
+                y=[p.oee, p.availability, p.performance, p.quality],
+                name=p.name,
+                marker_color=theme.plant_colour(ids, p.plant_id),
+                customdata=[p.plant_id] * 4,
                 hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
             )
-        )  # fmt: skip
+        )
     fig.add_hline(y=target, line=dict(color=theme.TARGET, dash="dash"), annotation_text=f"OEE target {target:.0%}")
     fig.update_layout(hovermode="closest")
     return fig
@@ -96,11 +108,16 @@ def losses_bar(losses: pd.DataFrame, top: int = 5) -> go.Figure:
     fig = base("losses", xaxis_title="Hours lost", margin=dict(l=170, r=20, t=20, b=50))
     fig.add_trace(
         go.Bar(
-            y=d["label"], x=d["seconds"] / 3600, orientation="h",
+            y=d["label"],
+            x=d["seconds"] / 3600,
+            orientation="h",
             marker_color=[theme.LOSS_COLOURS[c] for c in d["category"]],
-            hovertemplate="%{y}: %{x:,.1f} h<extra></extra>", text=[f"{s / 3600:,.1f} h" for s in d["seconds"]],
-            textposition="outside", textangle=0, cliponaxis=False,
+            hovertemplate="%{y}: %{x:,.1f} h<extra></extra>",
+            text=[f"{s / 3600:,.1f} h" for s in d["seconds"]],
+            textposition="outside",
+            textangle=0,
+            cliponaxis=False,
         )
-    )  # fmt: skip
+    )
     fig.update_layout(hovermode="closest", showlegend=False)
     return fig

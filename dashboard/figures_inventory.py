@@ -24,12 +24,28 @@ def levels(
         colour = theme.plant_colour(plant_ids, plant_id)
         x = pd.to_datetime(rows["ts"], utc=True).dt.tz_convert(tz).dt.tz_localize(None)
         name = names.get(plant_id, plant_id)
-        fig.add_trace(go.Scatter(x=x, y=rows["on_hand"], name=name, mode="lines", line=dict(color=colour, width=2),
-                                 hovertemplate=f"%{{y:,.0f}} {unit}<extra>{name}</extra>"))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rows["on_hand"],
+                name=name,
+                mode="lines",
+                line=dict(color=colour, width=2),
+                hovertemplate=f"%{{y:,.0f}} {unit}<extra>{name}</extra>",
+            )
+        )
         for col, dash, label in (("reorder_point", "dash", "reorder point"), ("safety_stock", "dot", "safety stock")):
-            fig.add_trace(go.Scatter(x=[x.iloc[0], x.iloc[-1]], y=[rows[col].iloc[0]] * 2, mode="lines",
-                                     name=f"{name} {label}", line=dict(color=colour, dash=dash, width=1), showlegend=False,
-                                     hovertemplate=f"{label} %{{y:,.0f}} {unit}<extra>{name}</extra>"))  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=[x.iloc[0], x.iloc[-1]],
+                    y=[rows[col].iloc[0]] * 2,
+                    mode="lines",
+                    name=f"{name} {label}",
+                    line=dict(color=colour, dash=dash, width=1),
+                    showlegend=False,
+                    hovertemplate=f"{label} %{{y:,.0f}} {unit}<extra>{name}</extra>",
+                )
+            )
     return fig
 
 
@@ -39,11 +55,16 @@ def value_by_plant(status: pd.DataFrame, plant_ids: list[str], names: dict[str, 
     v = status.groupby("plant_id", as_index=False)["value"].sum()
     fig = base("inv-value", yaxis=dict(title="Inventory value ($)", tickformat="$,.3s"), showlegend=False)
     fig.add_trace(
-        go.Bar(x=[names.get(p, p) for p in v["plant_id"]], y=v["value"],
-               marker_color=[theme.plant_colour(plant_ids, p) for p in v["plant_id"]],
-               text=[f"${x / 1e3:,.0f} k" for x in v["value"]], textposition="outside", cliponaxis=False,
-               hovertemplate="%{x}: $%{y:,.0f}<extra></extra>")
-    )  # fmt: skip
+        go.Bar(
+            x=[names.get(p, p) for p in v["plant_id"]],
+            y=v["value"],
+            marker_color=[theme.plant_colour(plant_ids, p) for p in v["plant_id"]],
+            text=[f"${x / 1e3:,.0f} k" for x in v["value"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}: $%{y:,.0f}<extra></extra>",
+        )
+    )
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -60,6 +81,13 @@ def flows(frame: pd.DataFrame, tz: str) -> go.Figure:
     )
     for kind, colour, label in (("consumption", "#e45756", "Consumed"), ("receipt", "#4c78a8", "Received")):
         rows = frame[frame["kind"] == kind]
-        fig.add_trace(go.Bar(x=pd.to_datetime(rows["day"]), y=rows["value"], name=label, marker_color=colour,
-                             hovertemplate=f"{label} $%{{y:,.0f}}<extra></extra>"))  # fmt: skip
+        fig.add_trace(
+            go.Bar(
+                x=pd.to_datetime(rows["day"]),
+                y=rows["value"],
+                name=label,
+                marker_color=colour,
+                hovertemplate=f"{label} $%{{y:,.0f}}<extra></extra>",
+            )
+        )
     return fig

@@ -10,13 +10,22 @@ from dashboard.figures import base, empty, group_colour
 
 
 def trend(
-    frame: pd.DataFrame, bucket: int | str, tz: str, group: str, names: dict[str, str], target: float
+    frame: pd.DataFrame,
+    bucket: int | str,
+    tz: str,
+    group: str,
+    names: dict[str, str],
+    target: float,
+    what: str = "this selection",
 ) -> go.Figure:
     """OEE per bucket, one line per group; a bucket with no planned time is a gap."""
     if frame.empty or not frame["planned_s"].sum() > 0:
-        return empty("No production recorded for this selection in this range")
-    per = f"per {bucket // 60} min" if isinstance(bucket, int) and bucket < 3600 else (
-        f"per {bucket // 3600} h" if isinstance(bucket, int) else f"per {bucket}")  # fmt: skip
+        return empty(f"No production recorded for {what} in this range")
+    per = (
+        f"per {bucket // 60} min"
+        if isinstance(bucket, int) and bucket < 3600
+        else (f"per {bucket // 3600} h" if isinstance(bucket, int) else f"per {bucket}")
+    )
     x_title = f"Time ({tz})" if isinstance(bucket, int) else "Plant-local date"
     fig = base("oee-trend", xaxis_title=x_title, yaxis=dict(title=f"OEE {per}", tickformat=".0%", rangemode="tozero"))
     keys = sorted(frame["key"].unique())
@@ -24,33 +33,47 @@ def trend(
         rows = frame[frame["key"] == key]
         fig.add_trace(
             go.Scatter(
-                x=rows["x"], y=rows["oee"], name=names.get(key, key), mode="lines+markers", connectgaps=False,
-                line=dict(color=group_colour(group, keys, key), width=2), marker=dict(size=5),
+                x=rows["x"],
+                y=rows["oee"],
+                name=names.get(key, key),
+                mode="lines+markers",
+                connectgaps=False,
+                line=dict(color=group_colour(group, keys, key), width=2),
+                marker=dict(size=5),
                 customdata=rows[["availability", "performance", "quality"]].to_numpy(),
                 hovertemplate="OEE %{y:.1%} (A %{customdata[0]:.1%} · P %{customdata[1]:.1%} · Q %{customdata[2]:.1%})"
                 "<extra>%{fullData.name}</extra>",
             )
-        )  # fmt: skip
+        )
     fig.add_hline(y=target, line=dict(color=theme.TARGET, dash="dash"), annotation_text=f"target {target:.0%}")
     return fig
 
 
-def apq(totals: pd.DataFrame, group: str, names: dict[str, str]) -> go.Figure:
+def apq(totals: pd.DataFrame, group: str, names: dict[str, str], what: str = "this selection") -> go.Figure:
     """Availability, performance, quality and OEE per group; click a bar to drill down."""
     if totals.empty or totals["planned_s"].sum() <= 0:
-        return empty("No production recorded for this selection in this range")
+        return empty(f"No production recorded for {what} in this range")
     fig = base("oee-apq", barmode="group", yaxis=dict(title="Percent", tickformat=".0%", range=[0, 1.08]))
-    factors = [("oee", "OEE", "#333333"), ("availability", "Availability", "#4c78a8"),
-               ("performance", "Performance", "#f58518"), ("quality", "Quality", "#54a24b")]  # fmt: skip
+    factors = [
+        ("oee", "OEE", "#333333"),
+        ("availability", "Availability", "#4c78a8"),
+        ("performance", "Performance", "#f58518"),
+        ("quality", "Quality", "#54a24b"),
+    ]
     labels = [names.get(k, k) for k in totals["key"]]
     for col, label, colour in factors:
         fig.add_trace(
             go.Bar(
-                x=labels, y=totals[col], name=label, marker_color=colour, customdata=totals["key"],
-                text=[fmt.pct(v, 0) for v in totals[col]], textposition="outside",
+                x=labels,
+                y=totals[col],
+                name=label,
+                marker_color=colour,
+                customdata=totals["key"],
+                text=[fmt.pct(v, 0) for v in totals[col]],
+                textposition="outside",
                 hovertemplate=f"{label} %{{y:.1%}}<extra>%{{x}}</extra>",
             )
-        )  # fmt: skip
+        )
     fig.update_layout(
         hovermode="closest", xaxis_title=group.capitalize() + (" (click to drill down)" if group != "machine" else "")
     )
@@ -72,47 +95,74 @@ def waterfall(t: pd.Series) -> go.Figure:
     fig = base("oee-waterfall", yaxis_title="Hours", showlegend=False)
     fig.add_trace(
         go.Waterfall(
-            x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
-            text=[f"{abs(s[1]):,.1f} h" for s in steps], textposition="outside",
+            x=[s[0] for s in steps],
+            y=[s[1] for s in steps],
+            measure=[s[2] for s in steps],
+            text=[f"{abs(s[1]):,.1f} h" for s in steps],
+            textposition="outside",
             decreasing=dict(marker=dict(color=theme.LOSS_COLOURS["breakdown"])),
-            totals=dict(marker=dict(color=theme.GOOD)), increasing=dict(marker=dict(color="#4c78a8")),
-            connector=dict(line=dict(color="#bbb")), hovertemplate="%{x}: %{y:,.1f} h<extra></extra>",
+            totals=dict(marker=dict(color=theme.GOOD)),
+            increasing=dict(marker=dict(color="#4c78a8")),
+            connector=dict(line=dict(color="#bbb")),
+            hovertemplate="%{x}: %{y:,.1f} h<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_layout(hovermode="closest")
     return fig
 
 
-def pareto(d: pd.DataFrame) -> go.Figure:
+def pareto(d: pd.DataFrame, what: str = "this selection") -> go.Figure:
     """Downtime hours per reason, largest first, with the cumulative share; 'Unknown' included."""
     if d.empty:
-        return empty("No downtime recorded for this selection in this range")
-    fig = base("oee-pareto", yaxis_title="Downtime (h)", yaxis2=dict(title="Cumulative", overlaying="y", side="right",
-               tickformat=".0%", range=[0, 1.05], dtick=0.25), showlegend=False)  # fmt: skip
+        return empty(f"No downtime recorded for {what} in this range")
+    fig = base(
+        "oee-pareto",
+        yaxis_title="Downtime (h)",
+        yaxis2=dict(title="Cumulative", overlaying="y", side="right", tickformat=".0%", range=[0, 1.05], dtick=0.25),
+        showlegend=False,
+    )
     fig.add_trace(
         go.Bar(
-            x=d["label"], y=d["seconds"] / 3600, marker_color=[theme.LOSS_COLOURS.get(c, "#888") for c in d["category"]],
-            customdata=d[["events"]].to_numpy(), hovertemplate="%{x}: %{y:,.1f} h in %{customdata[0]} stops<extra></extra>",
+            x=d["label"],
+            y=d["seconds"] / 3600,
+            marker_color=[theme.LOSS_COLOURS.get(c, "#888") for c in d["category"]],
+            customdata=d[["events"]].to_numpy(),
+            hovertemplate="%{x}: %{y:,.1f} h in %{customdata[0]} stops<extra></extra>",
         )
-    )  # fmt: skip
-    fig.add_trace(go.Scatter(x=d["label"], y=d["cumulative_share"], yaxis="y2", mode="lines+markers",
-                             line=dict(color="#333"), hovertemplate="%{y:.0%} of downtime<extra></extra>"))  # fmt: skip
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=d["label"],
+            y=d["cumulative_share"],
+            yaxis="y2",
+            mode="lines+markers",
+            line=dict(color="#333"),
+            hovertemplate="%{y:.0%} of downtime<extra></extra>",
+        )
+    )
     fig.update_layout(hovermode="closest", margin=dict(l=60, r=60, t=30, b=90))
     return fig
 
 
-def heatmap(daily: pd.DataFrame, names: dict[str, str]) -> go.Figure:
+def heatmap(daily: pd.DataFrame, names: dict[str, str], what: str = "this selection") -> go.Figure:
     """OEE per machine (rows) and plant-local day (columns); empty cells had no planned time."""
     if daily.empty:
-        return empty("No production recorded for this selection in this range")
+        return empty(f"No production recorded for {what} in this range")
     grid = daily.pivot(index="key", columns="day", values="oee").sort_index(ascending=False)
     fig = base("oee-heatmap", xaxis_title="Plant-local date", margin=dict(l=150, r=20, t=20, b=50))
     fig.add_trace(
         go.Heatmap(
-            z=grid.to_numpy(), x=[str(d) for d in grid.columns], y=[names.get(k, k) for k in grid.index],
-            colorscale="RdYlGn", zmin=0.4, zmax=1.0, colorbar=dict(title="OEE", tickformat=".0%"),
-            hovertemplate="%{y}<br>%{x}: OEE %{z:.1%}<extra></extra>", xgap=1, ygap=1,
+            z=grid.to_numpy(),
+            x=[str(d) for d in grid.columns],
+            y=[names.get(k, k) for k in grid.index],
+            colorscale="RdYlGn",
+            zmin=0.4,
+            zmax=1.0,
+            colorbar=dict(title="OEE", tickformat=".0%"),
+            hovertemplate="%{y}<br>%{x}: OEE %{z:.1%}<extra></extra>",
+            xgap=1,
+            ygap=1,
         )
-    )  # fmt: skip
+    )
     fig.update_layout(hovermode="closest", height=max(300, 22 * len(grid) + 90))
     return fig

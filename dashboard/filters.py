@@ -28,7 +28,7 @@ def bar() -> html.Div:
                             searchable=False,
                         ),
                         md=2,
-                    ),  # fmt: skip
+                    ),
                     dbc.Col(
                         dcc.DatePickerRange(
                             id="flt-dates",
@@ -40,7 +40,7 @@ def bar() -> html.Div:
                         md=3,
                         id="flt-dates-col",
                         style={"display": "none"},
-                    ),  # fmt: skip
+                    ),
                     dbc.Col(dcc.Dropdown(id="flt-plants", placeholder="All plants", **dropdown), md=2),
                     dbc.Col(dcc.Dropdown(id="flt-lines", placeholder="All lines", **dropdown), md=2),
                     dbc.Col(dcc.Dropdown(id="flt-machines", placeholder="All machines", **dropdown), md=2),
@@ -51,7 +51,7 @@ def bar() -> html.Div:
                             value="plant",
                             inline=True,
                             className="pt-1",
-                        ),  # fmt: skip
+                        ),
                         md="auto",
                         id="flt-group-col",
                     ),
@@ -80,8 +80,16 @@ def options(h: pd.DataFrame, plants: tuple[str, ...], lines: tuple[str, ...]) ->
     return plant_opts, line_opts, machine_opts
 
 
-def from_controls(h: pd.DataFrame, preset: str, first: str | None, last: str | None, plants: list | None,
-                  lines: list | None, machines: list | None, group: str | None) -> tuple[View, list[str]]:  # fmt: skip
+def from_controls(
+    h: pd.DataFrame,
+    preset: str,
+    first: str | None,
+    last: str | None,
+    plants: list | None,
+    lines: list | None,
+    machines: list | None,
+    group: str | None,
+) -> tuple[View, list[str]]:
     """The view the controls describe, checked the same way a URL is."""
     q = {"range": preset or "7d", "group": group or "plant"}
     if preset == "custom":
@@ -95,5 +103,12 @@ def from_controls(h: pd.DataFrame, preset: str, first: str | None, last: str | N
 def control_values(view: View) -> tuple:
     """(range, from, to, plants, lines, machines, group) for the controls."""
     iso = lambda d: d.isoformat() if isinstance(d, date) else None  # noqa: E731
-    return (view.preset, iso(view.first), iso(view.last), list(view.plants), list(view.lines), list(view.machines),
-            view.group)  # fmt: skip
+    return (
+        view.preset,
+        iso(view.first),
+        iso(view.last),
+        list(view.plants),
+        list(view.lines),
+        list(view.machines),
+        view.group,
+    )

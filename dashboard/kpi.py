@@ -6,8 +6,16 @@ import numpy as np
 import pandas as pd
 
 # The additive parts every production rollup keeps, summed in double precision.
-PARTS = ["planned_s", "run_s", "total_count", "good_count", "startup_rejects", "ideal_run_s", "good_ideal_s",
-         "startup_ideal_s"]  # fmt: skip
+PARTS = [
+    "planned_s",
+    "run_s",
+    "total_count",
+    "good_count",
+    "startup_rejects",
+    "ideal_run_s",
+    "good_ideal_s",
+    "startup_ideal_s",
+]
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:

@@ -10,8 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 Conn = Connection | Engine
-PARTS = ["planned_s", "run_s", "total_count", "good_count", "startup_rejects", "ideal_run_s", "good_ideal_s",
-         "startup_ideal_s"]  # fmt: skip
+PARTS = [
+    "planned_s",
+    "run_s",
+    "total_count",
+    "good_count",
+    "startup_rejects",
+    "ideal_run_s",
+    "good_ideal_s",
+    "startup_ideal_s",
+]
 SUMS = ", ".join(f"sum(r.{p})::float8 as {p}" for p in PARTS)
 # Production levels, coarsest first: (relation, bucket seconds). production_1m is the raw table as a view.
 LEVELS = [("production_1h", 3600), ("production_15m", 900), ("production_1m", 60)]
@@ -70,8 +78,9 @@ def _union(spans: list[tuple[str, datetime, datetime]], select: str) -> tuple[st
     return " union all ".join(parts), params
 
 
-def oee_totals(conn: Conn, start: datetime, end: datetime, group: str = "all", scope: Scope = ALL,
-               raw: bool = False) -> pd.DataFrame:  # fmt: skip
+def oee_totals(
+    conn: Conn, start: datetime, end: datetime, group: str = "all", scope: Scope = ALL, raw: bool = False
+) -> pd.DataFrame:
     """Summed OEE parts per group over [start, end), from the coarsest rollups that fit exactly."""
     key = GROUPS[group]
     spans = pieces(start, end, RAW if raw else LEVELS)
@@ -82,8 +91,9 @@ def oee_totals(conn: Conn, start: datetime, end: datetime, group: str = "all", s
     return _frame(conn, f"select key, {sums} from ({inner}) u group by key order by key", **params, **scope.params())
 
 
-def oee_series(conn: Conn, start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL,
-               raw: bool = False) -> pd.DataFrame:  # fmt: skip
+def oee_series(
+    conn: Conn, start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL, raw: bool = False
+) -> pd.DataFrame:
     """OEE parts per UTC-aligned bucket of ``bucket_s`` seconds and group; a bucket with no rows is absent."""
     if bucket_s % 60:
         raise ValueError("bucket_s must be a whole number of minutes")
@@ -96,8 +106,11 @@ def oee_series(conn: Conn, start: datetime, end: datetime, bucket_s: int, group:
             from {rel} r {_JOIN}
             where r.bucket >= :lo and r.bucket < :hi and {_WHERE}
             group by 1, 2 order by 1, 2""",
-        w=bucket_s, lo=lo, hi=hi, **scope.params(),
-    )  # fmt: skip
+        w=bucket_s,
+        lo=lo,
+        hi=hi,
+        **scope.params(),
+    )
 
 
 def oee_daily(conn: Conn, first: date, last: date, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
@@ -108,8 +121,10 @@ def oee_daily(conn: Conn, first: date, last: date, group: str = "all", scope: Sc
             from production_1d r {_JOIN}
             where r.day >= :first and r.day <= :last and {_WHERE}
             group by 1, 2 order by 1, 2""",
-        first=first, last=last, **scope.params(),
-    )  # fmt: skip
+        first=first,
+        last=last,
+        **scope.params(),
+    )
 
 
 def oee_daily_raw(conn: Conn, first: date, last: date, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
@@ -120,8 +135,10 @@ def oee_daily_raw(conn: Conn, first: date, last: date, group: str = "all", scope
             from production_1m r {_JOIN} join plant pl on pl.plant_id = l.plant_id
             where (r.bucket at time zone pl.tz)::date between :first and :last and {_WHERE}
             group by 1, 2 order by 1, 2""",
-        first=first, last=last, **scope.params(),
-    )  # fmt: skip
+        first=first,
+        last=last,
+        **scope.params(),
+    )
 
 
 def choose_bucket(start: datetime, end: datetime, max_points: int) -> int | str:
@@ -179,8 +196,10 @@ def downtime_by_reason(conn: Conn, start: datetime, end: datetime, scope: Scope 
             where d.start_ts < :end and d.end_ts > :start
               and d.start_ts > cast(:start as timestamptz) - interval '2 days' and {_WHERE}
             group by 1, 2, 3 order by seconds desc""",
-        start=start, end=end, **scope.params(),
-    )  # fmt: skip
+        start=start,
+        end=end,
+        **scope.params(),
+    )
 
 
 def inventory_status(
@@ -209,8 +228,10 @@ def inventory_status(
            join last l on l.plant_id = s.plant_id and l.material_id = s.material_id
            left join used u on u.plant_id = s.plant_id and u.material_id = s.material_id
            order by days_of_cover nulls last, s.plant_id, s.material_id""",
-        at=at, plants=list(plants_) if plants_ else None, days=window_days,
-    )  # fmt: skip
+        at=at,
+        plants=list(plants_) if plants_ else None,
+        days=window_days,
+    )
 
 
 def window_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -226,8 +247,9 @@ def shifts(conn: Conn) -> pd.DataFrame:
     )
 
 
-def inventory_levels(conn: Conn, start: datetime, end: datetime, plants_: tuple[str, ...] | None,
-                     material: str) -> pd.DataFrame:  # fmt: skip
+def inventory_levels(
+    conn: Conn, start: datetime, end: datetime, plants_: tuple[str, ...] | None, material: str
+) -> pd.DataFrame:
     """On-hand snapshots of one material per plant over [start, end), with its reorder point and safety stock."""
     return _frame(
         conn,
@@ -236,8 +258,11 @@ def inventory_levels(conn: Conn, start: datetime, end: datetime, plants_: tuple[
            where i.material_id = :material and i.ts >= :start and i.ts < :end
              and (cast(:plants as text[]) is null or i.plant_id = any(cast(:plants as text[])))
            order by i.plant_id, i.ts""",
-        start=start, end=end, material=material, plants=list(plants_) if plants_ else None,
-    )  # fmt: skip
+        start=start,
+        end=end,
+        material=material,
+        plants=list(plants_) if plants_ else None,
+    )
 
 
 def inventory_flows(
@@ -252,8 +277,11 @@ def inventory_flows(
            where mv.ts >= :start and mv.ts < :end and mv.kind in ('consumption', 'receipt')
              and (cast(:plants as text[]) is null or mv.plant_id = any(cast(:plants as text[])))
            group by 1, 2 order by 1, 2""",
-        start=start, end=end, tz=tz, plants=list(plants_) if plants_ else None,
-    )  # fmt: skip
+        start=start,
+        end=end,
+        tz=tz,
+        plants=list(plants_) if plants_ else None,
+    )
 
 
 def materials(conn: Conn) -> pd.DataFrame:

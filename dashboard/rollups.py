@@ -17,8 +17,16 @@ from dashboard import config, db, migrate
 
 log = logging.getLogger(__name__)
 _LOCK = 727_003  # one refresher at a time per database; others wait, then find nothing to do
-PARTS = ["planned_s", "run_s", "total_count", "good_count", "startup_rejects", "ideal_run_s", "good_ideal_s",
-         "startup_ideal_s"]  # fmt: skip
+PARTS = [
+    "planned_s",
+    "run_s",
+    "total_count",
+    "good_count",
+    "startup_rejects",
+    "ideal_run_s",
+    "good_ideal_s",
+    "startup_ideal_s",
+]
 _SUMS = ", ".join(f"sum({p}) as {p}" for p in PARTS)
 _RAW_SUMS = """sum(planned_s), sum(run_s), sum(total_count), sum(good_count), sum(startup_rejects),
                sum(ideal_cycle_s * total_count), sum(ideal_cycle_s * good_count), sum(ideal_cycle_s * startup_rejects)"""
@@ -155,9 +163,10 @@ def _daily_cagg(tz: str, name: str) -> sql.Composed:
     return sql.SQL(
         "create materialized view if not exists {name}"
         " with (timescaledb.continuous, timescaledb.materialized_only = false) as"
-        " select machine_id, time_bucket('1 day', bucket, {tz}) as bucket, " + _SUMS +
-        " from production_15m group by 1, 2 with no data"
-    ).format(name=sql.Identifier(name), tz=sql.Literal(tz))  # fmt: skip
+        " select machine_id, time_bucket('1 day', bucket, {tz}) as bucket, "
+        + _SUMS
+        + " from production_15m group by 1, 2 with no data"
+    ).format(name=sql.Identifier(name), tz=sql.Literal(tz))
 
 
 def _daily_view(zones: dict[str, str]) -> sql.Composed:

@@ -19,22 +19,45 @@ COLUMNS = [
     {"field": "name", "headerName": "Material", "filter": True, "minWidth": 170, "flex": 1},
     {"field": "on_hand", "headerName": "On hand", "type": "numericColumn", "valueFormatter": FMT, "width": 120},
     {"field": "unit", "headerName": "Unit", "width": 75},
-    {"field": "days_of_cover", "headerName": "Days of cover (d)", "type": "numericColumn", "valueFormatter": FMT, "sort": "asc", "width": 150},
-    {"field": "reorder_point", "headerName": "Reorder point", "type": "numericColumn", "valueFormatter": FMT, "width": 130},
+    {
+        "field": "days_of_cover",
+        "headerName": "Days of cover (d)",
+        "type": "numericColumn",
+        "valueFormatter": FMT,
+        "sort": "asc",
+        "width": 150,
+    },
+    {
+        "field": "reorder_point",
+        "headerName": "Reorder point",
+        "type": "numericColumn",
+        "valueFormatter": FMT,
+        "width": 130,
+    },
     {"field": "below", "headerName": "Below reorder", "filter": True, "width": 135},
-    {"field": "value", "headerName": "Value ($)", "type": "numericColumn",
-     "valueFormatter": {"function": "d3.format('$,.0f')(params.value)"}, "width": 120},
-]  # fmt: skip
+    {
+        "field": "value",
+        "headerName": "Value ($)",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('$,.0f')(params.value)"},
+        "width": 120,
+    },
+]
 
 
 def layout(**_query: str) -> html.Div:
     grid = dag.AgGrid(
-        id="inv-grid", columnDefs=COLUMNS, rowData=[], className="ag-theme-alpine", style={"height": "420px"},
+        id="inv-grid",
+        columnDefs=COLUMNS,
+        rowData=[],
+        className="ag-theme-alpine",
+        style={"height": "420px"},
         defaultColDef={"sortable": True, "resizable": True},
-        getRowStyle={"styleConditions": [{"condition": "params.data.below === 'yes'",
-                                          "style": {"backgroundColor": "#fde2e1"}}]},
+        getRowStyle={
+            "styleConditions": [{"condition": "params.data.below === 'yes'", "style": {"backgroundColor": "#fde2e1"}}]
+        },
         dashGridOptions={"overlayNoRowsTemplate": "No stock recorded for these plants"},
-    )  # fmt: skip
+    )
     levels = html.Div(
         [
             dcc.Dropdown(id="inv-material", clearable=False, className="mb-2"),
@@ -42,7 +65,7 @@ def layout(**_query: str) -> html.Div:
                 dcc.Graph(id="inv-levels", style={"height": "360px"}, config={"displaylogo": False}),
                 type="dot",
                 delay_show=400,
-            ),  # fmt: skip
+            ),
         ]
     )
     return html.Div(
@@ -50,7 +73,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(
                 [html.H2("Inventory", className="mb-0"), html.Small(id="inv-subtitle", className="text-muted")],
                 className="mb-3",
-            ),  # fmt: skip
+            ),
             html.Div(id="inv-alert"),
             dbc.Row(
                 [

@@ -11,9 +11,13 @@ from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/oee", name="OEE", title="OEE · Plant dashboards")
 
-CHARTS = [("oee-trend", "OEE trend"), ("oee-groups", "Availability, performance and quality"),
-          ("oee-waterfall", "Where planned time went"), ("oee-pareto", "Downtime by reason"),
-          ("oee-heatmap", "OEE per machine and day")]  # fmt: skip
+CHARTS = [
+    ("oee-trend", "OEE trend"),
+    ("oee-groups", "Availability, performance and quality"),
+    ("oee-waterfall", "Where planned time went"),
+    ("oee-pareto", "Downtime by reason"),
+    ("oee-heatmap", "OEE per machine and day"),
+]
 
 
 def layout(**_query: str) -> html.Div:
@@ -24,7 +28,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(
                 [html.H2("OEE", className="mb-0"), html.Small(id="oee-subtitle", className="text-muted")],
                 className="mb-3",
-            ),  # fmt: skip
+            ),
             html.Div(id="oee-alert"),
             dbc.Row(dbc.Col(panels["oee-trend"]), className="g-3 mb-3"),
             dbc.Row(
@@ -54,13 +58,14 @@ def refresh(view_data, _tick):  # noqa: ANN001, ANN201 - Dash callback
     target = data.settings().oee_target
     names = analytics.group_names(view.group)
     try:
+        what = analytics.describe(view)
         frame, bucket, tz = analytics.trend(view, at)
         figs = (
-            figures_oee.trend(frame, bucket, tz, view.group, names, target),
-            figures_oee.apq(analytics.group_totals(view, at), view.group, names),
+            figures_oee.trend(frame, bucket, tz, view.group, names, target, what),
+            figures_oee.apq(analytics.group_totals(view, at), view.group, names, what),
             figures_oee.waterfall(analytics.totals(analytics.per_plant(view, at))),
-            figures_oee.pareto(analytics.pareto(view, at)),
-            figures_oee.heatmap(analytics.heatmap(view, at), analytics.group_names("machine")),
+            figures_oee.pareto(analytics.pareto(view, at), what),
+            figures_oee.heatmap(analytics.heatmap(view, at), analytics.group_names("machine"), what),
         )
     except data.UNAVAILABLE:
         return (*[dash.no_update] * 6, components.database_away())

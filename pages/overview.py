@@ -19,7 +19,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(
                 [html.H2("Executive overview", className="mb-0"), html.Small(id="ov-subtitle", className="text-muted")],
                 className="mb-3",
-            ),  # fmt: skip
+            ),
             html.Div(id="ov-alert"),
             dcc.Loading(html.Div(id="ov-cards"), type="dot", delay_show=400),
             dbc.Row(
@@ -44,8 +44,12 @@ def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
     spark = lambda col, colour: figures.sparkline(pd.to_datetime(daily["day"]), daily[col], colour)  # noqa: E731
     oee_note = f"target {fmt.pct(target, 0)}"
     # (id, title, column, colour): ratios compare in points, output in percent.
-    ratio_cards = [("oee", "OEE", "#333"), ("availability", "Availability", "#4c78a8"),
-                   ("performance", "Performance", "#f58518"), ("quality", "Quality", "#54a24b")]  # fmt: skip
+    ratio_cards = [
+        ("oee", "OEE", "#333"),
+        ("availability", "Availability", "#4c78a8"),
+        ("performance", "Performance", "#f58518"),
+        ("quality", "Quality", "#54a24b"),
+    ]
     row1 = [
         cards.card(
             f"ov-kpi-{col}",
@@ -55,11 +59,18 @@ def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
             spark(col, colour),
             oee_note if col == "oee" else None,
             alert=col == "oee" and bool(t.oee < target),
-        )  # fmt: skip
+        )
         for col, title, colour in ratio_cards
     ]
-    row1.append(cards.card("ov-kpi-good", "Good output", fmt.count(t.good_count, "units"),
-                           cards.delta(t.good_count, tp.good_count, "amount"), spark("good_count", theme.GOOD)))  # fmt: skip
+    row1.append(
+        cards.card(
+            "ov-kpi-good",
+            "Good output",
+            fmt.count(t.good_count, "units"),
+            cards.delta(t.good_count, tp.good_count, "amount"),
+            spark("good_count", theme.GOOD),
+        )
+    )
     stock = data.inventory_status(at, view.plants or None)
     start = min(w.start for w in analytics.plant_windows(view, at)) if len(pp) else at
     stock_before = data.inventory_status(start, view.plants or None)
@@ -72,20 +83,20 @@ def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
             fmt.pct(t.scrap_rate, 2),
             cards.delta(t.scrap_rate, tp.scrap_rate, "ratio", higher_is_better=False),
             spark("scrap_rate", "#9467bd"),
-        ),  # fmt: skip
+        ),
         cards.card(
             "ov-kpi-value",
             "Inventory value",
             fmt.money(inv["value"]),
             cards.delta(inv["value"], inv_before["value"], "amount"),
-        ),  # fmt: skip
+        ),
         cards.card(
             "ov-kpi-cover",
             "Days of cover",
             fmt.duration(inv["cover_days"] * 86400) if inv["cover_days"] == inv["cover_days"] else "–",
             cards.delta(inv["cover_days"], inv_before["cover_days"], "amount"),
             note="stock value / daily use value",
-        ),  # fmt: skip
+        ),
         cards.card(
             "ov-kpi-reorder",
             "Below reorder point",
@@ -93,7 +104,7 @@ def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
             cards.delta(inv["below"], inv_before["below"], "amount", higher_is_better=False),
             note="materials at or under their reorder point",
             alert=inv["below"] > 0,
-        ),  # fmt: skip
+        ),
     ]
     return [dbc.Row(row1, className="g-3 mb-3"), dbc.Row(row2, className="g-3")]
 

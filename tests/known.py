@@ -17,19 +17,34 @@ def _minutes(first: datetime, n: int) -> pd.DatetimeIndex:
 
 
 def _block(machine: str, first: datetime, n: int, run: float, total: int, good: int, cycle: float) -> pd.DataFrame:
-    return pd.DataFrame({"machine_id": machine, "ts": _minutes(first, n), "planned_s": 60.0, "run_s": run,
-                         "total_count": total, "good_count": good, "startup_rejects": 0, "ideal_cycle_s": cycle})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "machine_id": machine,
+            "ts": _minutes(first, n),
+            "planned_s": 60.0,
+            "run_s": run,
+            "total_count": total,
+            "good_count": good,
+            "startup_rejects": 0,
+            "ideal_cycle_s": cycle,
+        }
+    )
 
 
 def load_known(engine: sa.Engine) -> None:
     """Two plants, three machines, one evening that crosses local midnight in both zones."""
     dims = {
-        "plant": pd.DataFrame([("BER", "Berlin", "Europe/Berlin"), ("CCU", "Kolkata", "Asia/Kolkata")],
-                              columns=["plant_id", "name", "tz"]),
-        "line": pd.DataFrame([("BER-L1", "BER", "L1"), ("CCU-L1", "CCU", "L1")], columns=["line_id", "plant_id", "name"]),
-        "machine": pd.DataFrame([("B1", "BER-L1", "B1", 2.0), ("K1", "CCU-L1", "K1", 3.0), ("K2", "CCU-L1", "K2", 1.5)],
-                                columns=["machine_id", "line_id", "name", "ideal_cycle_s"]),
-    }  # fmt: skip
+        "plant": pd.DataFrame(
+            [("BER", "Berlin", "Europe/Berlin"), ("CCU", "Kolkata", "Asia/Kolkata")], columns=["plant_id", "name", "tz"]
+        ),
+        "line": pd.DataFrame(
+            [("BER-L1", "BER", "L1"), ("CCU-L1", "CCU", "L1")], columns=["line_id", "plant_id", "name"]
+        ),
+        "machine": pd.DataFrame(
+            [("B1", "BER-L1", "B1", 2.0), ("K1", "CCU-L1", "K1", 3.0), ("K2", "CCU-L1", "K2", 1.5)],
+            columns=["machine_id", "line_id", "name", "ideal_cycle_s"],
+        ),
+    }
     rows = pd.concat(
         [
             _block("B1", D + timedelta(hours=22, minutes=30), 30, 50, 20, 18, 2.0),  # Berlin 23:30-24:00 on the 14th

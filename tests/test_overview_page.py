@@ -89,8 +89,18 @@ def test_overview_shows_known_oee_and_moves_with_new_data(db_engine, app_factory
     assert page.locator("#ov-kpi-good").inner_text() == "170 units"
 
     # One more minute in which A makes 30 good of 30 in 60 s: OEE = (450 + 60) / 660 = 77.3 %, no reload.
-    extra = pd.DataFrame({"machine_id": ["KA-A"], "ts": [next_minute], "planned_s": [60.0], "run_s": [60.0],
-                          "total_count": [30], "good_count": [30], "startup_rejects": [0], "ideal_cycle_s": [2.0]})  # fmt: skip
+    extra = pd.DataFrame(
+        {
+            "machine_id": ["KA-A"],
+            "ts": [next_minute],
+            "planned_s": [60.0],
+            "run_s": [60.0],
+            "total_count": [30],
+            "good_count": [30],
+            "startup_rejects": [0],
+            "ideal_cycle_s": [2.0],
+        }
+    )
     with db_engine.begin() as conn:
         ingest.upsert(conn, "production", extra)
     page.wait_for_function("document.querySelector('#ov-kpi-oee').innerText === '77.3 %'", timeout=20000)

@@ -156,6 +156,16 @@ def test_bad_links_show_the_default_view_with_a_notice(app, page, known_db, frag
     assert words in notice
     # The default view (last 7 days) has no production in this dataset: the chart says so in words.
     page.wait_for_selector("#oee-groups .annotation-text", timeout=15000)
-    assert "No production recorded" in page.locator("#oee-groups .annotation-text").first.text_content()
+    assert page.locator("#oee-groups .annotation-text").first.text_content() == (
+        "No production recorded for all plants in this range"
+    )
     with known_db.connect() as conn:
         assert conn.execute(sa.text("select count(*) from plant")).scalar() == 2
+
+
+def test_empty_state_names_the_selection(app, page):
+    page.goto(app.url + "/oee#range=7d&line=CCU-L1&group=machine")
+    page.wait_for_selector("#oee-trend .annotation-text", timeout=15000)
+    assert page.locator("#oee-trend .annotation-text").first.text_content() == (
+        "No production recorded for L1 at Kolkata in this range"
+    )
