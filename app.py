@@ -97,15 +97,17 @@ def sync_view(fragment, preset, first, last, plants, lines, machines, group, sea
     [Output(f"nav-{i}", "href") for i in range(len(NAV))],
     Output("flt-bar", "style"),
     Output("flt-group-col", "style"),
+    Output("nav-bar", "style"),
     Input("url", "hash"),
     Input("url", "pathname"),
 )
 def carry_view(fragment, pathname):  # noqa: ANN001, ANN201
-    """Nav links keep the view; the filter bar shows where it applies, the grouping on the OEE page."""
+    """Nav links keep the view; the filter bar shows where it applies, the grouping on the OEE page; kiosks get neither."""
     hrefs = [p + (fragment or "") for _, p in NAV]
     bar = {} if pathname in FILTER_PAGES else {"display": "none"}
     group = {} if pathname == "/oee" else {"display": "none"}
-    return (*hrefs, bar, group)
+    nav = {"display": "none"} if pathname == "/wall" else {}
+    return (*hrefs, bar, group, nav)
 
 
 # No refresh work while the tab is hidden: the tick only passes when the page is visible.

@@ -1,0 +1,138 @@
+"""Wall screens: which slides a kiosk URL asks for, and what each slide shows; no Dash callbacks here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import cache, data, fmt, kpi
+from dashboard.figures import empty
+from dashboard.queries import Scope
+
+VIEWS = {"oee": "OEE today", "inventory": "Stock at risk"}
+MIN_REFRESH_S, MIN_ROTATE_S = 5, 10
+DARK = dict(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font=dict(color="#e8edf3", size=22))
+AXIS = dict(gridcolor="#2a3340", zerolinecolor="#2a3340", linecolor="#2a3340", automargin=True)
+
+
+@dataclass(frozen=True)
+class WallConfig:
+    slides: list[tuple[str, str, str]]  # (view, plant_id, plant time zone)
+    rotate_s: int
+    refresh_s: int
+    notices: list[str]
+
+
+def _int(raw: str | None, default: int, lo: int, name: str, notices: list[str]) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw)[:6])
+    except ValueError:
+        notices.append(f"{name}={str(raw)[:20]!r} is not a number; using {default} s.")
+        return default
+    if value < lo:
+        notices.append(f"{name}={value} is below the minimum; using {lo} s.")
+        return lo
+    return min(value, 3600)
+
+
+def parse(params: dict[str, str], plants: pd.DataFrame, default_refresh: int) -> WallConfig:
+    """The slides (every view for every plant) and timings a kiosk URL asks for; bad values fall back with a notice."""
+    notices: list[str] = []
+    known = plants["plant_id"].tolist()
+    asked = [p for p in str(params.get("plant") or "").split(",")[:50] if p]
+    chosen = [p for p in asked if p in known] or known
+    if unknown := [p for p in asked if p not in known]:
+        notices.append(f"Unknown plant {', '.join(repr(p[:30]) for p in unknown[:3])} ignored.")
+    views = [v for v in str(params.get("views") or "oee,inventory").split(",")[:10] if v]
+    good_views = [v for v in views if v in VIEWS] or list(VIEWS)
+    if bad := [v for v in views if v not in VIEWS]:
+        notices.append(f"Unknown view {', '.join(repr(v[:30]) for v in bad[:3])} ignored.")
+    refresh = _int(params.get("refresh"), max(default_refresh, MIN_REFRESH_S), MIN_REFRESH_S, "refresh", notices)
+    rotate = _int(params.get("rotate"), 30, MIN_ROTATE_S, "rotate", notices)
+    zones = dict(zip(plants["plant_id"], plants["tz"], strict=True))
+    slides = [(v, p, zones[p]) for p in chosen for v in good_views]
+    return WallConfig(slides, rotate, refresh, notices)
+
+
+def now(refresh_s: int) -> datetime:
+    """Aligned to the wall's refresh, so every screen showing the same slide shares one cached answer."""
+    return cache.live_now(refresh_s)
+
+
+def oee_slide(plant_id: str, at: datetime, target: float) -> tuple[dict, go.Figure]:
+    """Today's OEE, its factors and output for one plant, and OEE per 15 minutes since local midnight."""
+    p = data.plants().set_index("plant_id").loc[plant_id]
+    midnight = pd.Timestamp(at).tz_convert(p.tz).normalize().tz_convert("UTC").to_pydatetime()
+    scope = Scope(plants=(plant_id,))
+    totals = data.oee_totals(midnight, at, "plant", scope)
+    t = kpi.totals(totals) if len(totals) else kpi.totals(pd.DataFrame([dict.fromkeys(kpi.PARTS, 0.0)]))
+    numbers = {
+        "OEE": fmt.pct(t.oee),
+        "Availability": fmt.pct(t.availability),
+        "Performance": fmt.pct(t.performance),
+        "Quality": fmt.pct(t.quality),
+        "Good units": fmt.count(t.good_count),
+    }
+    series = data.oee_series(midnight, at, 900, "plant", scope)
+    return numbers | {"_below_target": bool(t.oee < target)}, oee_figure(series, p.tz, target)
+
+
+def oee_figure(series: pd.DataFrame, tz: str, target: float) -> go.Figure:
+    if series.empty:
+        return _dark(empty("No production recorded yet today"))
+    # Every 15-minute bucket gets a point, so breaks and stops show as gaps rather than a line across them.
+    b = pd.to_datetime(series["bucket"], utc=True)
+    grid = pd.DataFrame({"bucket": pd.date_range(b.min(), b.max(), freq="15min").astype(b.dtype)})
+    series = grid.merge(series.assign(bucket=b), on="bucket", how="left")
+    x = series["bucket"].dt.tz_convert(tz).dt.tz_localize(None)
+    fig = go.Figure(
+        go.Scatter(
+            x=x,
+            y=series["oee"],
+            mode="lines+markers",
+            line=dict(color="#4fc3f7", width=5),
+            marker=dict(size=9),
+            hoverinfo="skip",
+        )
+    )
+    fig.add_hline(y=target, line=dict(color="#9aa5b1", dash="dash", width=3))
+    fig.update_layout(
+        xaxis=dict(title=f"Time ({tz})", **AXIS),
+        yaxis=dict(title="OEE per 15 min", tickformat=".0%", range=[0, 1.05], **AXIS),
+        showlegend=False,
+        margin=dict(l=110, r=30, t=20, b=90),
+    )
+    return _dark(fig)
+
+
+def inventory_slide(plant_id: str, at: datetime) -> list[dict]:
+    """The eight materials closest to running out at one plant; a table reads better from five metres than bars."""
+    s = data.inventory_status(at, (plant_id,)).head(8)
+    return [
+        {
+            "Material": r.name,
+            "On hand": fmt.count(r.on_hand, r.unit),
+            "Cover": "out of stock"
+            if r.on_hand <= 0
+            else (fmt.duration(r.days_of_cover * 86400) if r.days_of_cover == r.days_of_cover else "not used lately"),
+            "below": bool(r.below_reorder),
+        }
+        for r in s.itertuples()
+    ]
+
+
+def _dark(fig: go.Figure) -> go.Figure:
+    fig.update_layout(**DARK)
+    for a in fig.layout.annotations or []:
+        a.font = dict(size=28, color="#9aa5b1")
+    return fig
+
+
+def stale_after(refresh_s: int) -> timedelta:
+    """Data older than three refresh intervals is called stale on screen."""
+    return timedelta(seconds=3 * refresh_s)

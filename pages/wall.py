@@ -1,0 +1,192 @@
+"""Wall screens: dark, large, no controls; rotates through views and plants, refreshes itself, says when data is stale."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, Patch, State, callback, clientside_callback, dcc, html
+
+from dashboard import data, wall
+
+dash.register_page(__name__, path="/wall", name="Wall", title="Wall · Plant dashboards")
+PARAMS = ("plant", "views", "rotate", "refresh")
+
+
+def layout(**query: str) -> html.Div:
+    params = {k: str(v)[:500] for k, v in query.items() if k in PARAMS}
+    return html.Div(
+        [
+            dcc.Store(id="wall-params", data=params),
+            dcc.Store(id="wall-config"),
+            dcc.Store(id="wall-slide", data=0),
+            dcc.Store(id="wall-ok", data={"seq": 0}),
+            dcc.Store(id="wall-shown"),
+            dcc.Interval(id="wall-tick", interval=15_000),
+            dcc.Interval(id="wall-rotate", interval=30_000),
+            dcc.Interval(id="wall-clock", interval=1_000),
+            html.Div(
+                [
+                    html.Div(
+                        [html.Div(id="wall-plant", className="wall-plant"), html.Div(id="wall-view")],
+                        className="wall-title",
+                    ),
+                    html.Div(
+                        [
+                            html.Div(id="wall-clock-text", className="wall-clock"),
+                            html.Div(id="wall-updated", className="wall-updated"),
+                        ],
+                        className="wall-time",
+                    ),
+                ],
+                className="wall-header",
+            ),
+            html.Div(id="wall-stale", className="wall-stale", style={"display": "none"}),
+            html.Div(id="wall-notice", className="wall-notice"),
+            html.Div(id="wall-numbers", className="wall-numbers"),
+            dcc.Graph(id="wall-graph", className="wall-graph", config={"staticPlot": True, "displayModeBar": False}),
+        ],
+        className="wall",
+        **{"data-bs-theme": "dark"},
+    )
+
+
+@callback(
+    Output("wall-config", "data"),
+    Output("wall-tick", "interval"),
+    Output("wall-rotate", "interval"),
+    Output("wall-notice", "children"),
+    Input("wall-params", "data"),
+    Input("wall-tick", "n_intervals"),
+    State("wall-config", "data"),
+)
+def setup(params, _n, config):  # noqa: ANN001, ANN201 - Dash callback
+    """Read the kiosk URL once; if the database is away at start, try again on every tick."""
+    if config:
+        return (dash.no_update,) * 4
+    try:
+        cfg = wall.parse(params or {}, data.plants(), data.settings().wall_refresh_seconds)
+    except data.UNAVAILABLE:
+        return (dash.no_update,) * 3, "Waiting for the database…"
+    if not cfg.slides:
+        return dash.no_update, dash.no_update, dash.no_update, "No plants to show yet."
+    store = {"slides": cfg.slides, "refresh": cfg.refresh_s, "rotate": cfg.rotate_s}
+    return store, cfg.refresh_s * 1000, cfg.rotate_s * 1000, " ".join(cfg.notices) or None
+
+
+clientside_callback(
+    "function(n, config) { return config ? (n || 0) % config.slides.length : 0; }",
+    Output("wall-slide", "data"),
+    Input("wall-rotate", "n_intervals"),
+    State("wall-config", "data"),
+)
+
+
+@callback(
+    Output("wall-plant", "children"),
+    Output("wall-view", "children"),
+    Output("wall-numbers", "children"),
+    Output("wall-graph", "figure"),
+    Output("wall-graph", "style"),
+    Output("wall-updated", "children"),
+    Output("wall-ok", "data"),
+    Output("wall-shown", "data"),
+    Input("wall-tick", "n_intervals"),
+    Input("wall-slide", "data"),
+    Input("wall-config", "data"),
+    State("wall-shown", "data"),
+    State("wall-ok", "data"),
+)
+def update(_n, slide, config, shown, ok):  # noqa: ANN001, ANN201 - Dash callback
+    if not config:
+        return (dash.no_update,) * 8
+    view, plant_id, tz = config["slides"][(slide or 0) % len(config["slides"])]
+    at = wall.now(config["refresh"])
+    try:
+        name = data.plants().set_index("plant_id").loc[plant_id, "name"]
+        if view == "oee":
+            numbers, fig = wall.oee_slide(plant_id, at, data.settings().oee_target)
+            body = _numbers(numbers)
+        else:
+            body, fig = _stock_table(wall.inventory_slide(plant_id, at)), None
+    except data.UNAVAILABLE:  # keep what is on screen; the stale banner says how old it is
+        return (dash.no_update,) * 8
+    key = f"{view}|{plant_id}"
+    if fig is None:
+        figure, style = dash.no_update, {"display": "none"}
+    else:
+        figure, style = (_patch(fig) if key == shown and len(fig.data) == 1 else fig), {}
+    seq = (ok or {}).get("seq", 0) + 1
+    local = pd.Timestamp(at).tz_convert(tz)
+    updated = f"updated {local:%H:%M:%S} {local.tzname()}"
+    return name, wall.VIEWS[view], body, figure, style, updated, {"seq": seq, "tz": tz}, key
+
+
+def _patch(fig):  # noqa: ANN001, ANN202
+    """Only the trace's values travel: the chart is not redrawn from scratch on every tick."""
+    p, trace = Patch(), fig.data[0]
+    p["data"][0]["x"] = list(trace.x)
+    p["data"][0]["y"] = list(trace.y)
+    if getattr(trace, "marker", None) is not None and trace.marker.color is not None:
+        p["data"][0]["marker"]["color"] = (
+            list(trace.marker.color) if not isinstance(trace.marker.color, str) else trace.marker.color
+        )
+    return p
+
+
+def _numbers(numbers: dict) -> list:
+    alert = numbers.pop("_below_target", False)
+    return [
+        html.Div(
+            [
+                html.Div(
+                    v,
+                    className="wall-value" + (" wall-bad" if alert and k == "OEE" else ""),
+                    id=f"wall-num-{k.split()[0].lower()}",
+                ),
+                html.Div(k, className="wall-label"),
+            ],
+            className="wall-number",
+        )
+        for k, v in numbers.items()
+    ]
+
+
+def _stock_table(rows: list[dict]) -> html.Table:
+    head = html.Tr([html.Th("Material"), html.Th("On hand"), html.Th("Cover")])
+    body = [
+        html.Tr(
+            [html.Td(r["Material"]), html.Td(r["On hand"]), html.Td(r["Cover"])],
+            className="wall-bad" if r["below"] else None,
+        )
+        for r in rows
+    ]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="wall-table")
+
+
+# The clock ticks in the browser; the banner appears when no update has arrived for three refresh intervals.
+clientside_callback(
+    """
+    function(n, ok, config) {
+        const now = new Date();
+        const w = window._wall = window._wall || {seq: -1, t: Date.now()};
+        if (ok && ok.seq !== w.seq) { w.seq = ok.seq; w.t = Date.now(); }
+        const refresh = (config && config.refresh) || 15;
+        const age = (Date.now() - w.t) / 1000;
+        const opts = {hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short'};
+        if (ok && ok.tz) { opts.timeZone = ok.tz; }  // the plant's wall clock, not the screen's
+        const clock = now.toLocaleTimeString('en-GB', opts);
+        if (age > 3 * refresh) {
+            const mins = Math.floor(age / 60), secs = Math.floor(age % 60);
+            const text = 'Data is stale: no update for ' + (mins ? mins + ' min ' : '') + secs + ' s. Retrying…';
+            return [clock, {display: 'block'}, text];
+        }
+        return [clock, {display: 'none'}, ''];
+    }
+    """,
+    Output("wall-clock-text", "children"),
+    Output("wall-stale", "style"),
+    Output("wall-stale", "children"),
+    Input("wall-clock", "n_intervals"),
+    State("wall-ok", "data"),
+    State("wall-config", "data"),
+)
