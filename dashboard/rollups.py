@@ -199,12 +199,23 @@ def _refresh_timescale(engine: Engine) -> dict[str, int]:
             return {}
         try:
             for name in order:
-                conn.execute(
-                    sa.text("call refresh_continuous_aggregate(cast(:n as regclass), null, null)"), {"n": name}
-                )
+                _refresh_one(conn, name)
         finally:
             conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": _LOCK})
     return {name: 1 for name in order}
+
+
+def _refresh_one(conn: Connection, name: str, tries: int = 5) -> None:
+    """Refresh one aggregate; if a policy job is refreshing it right now, wait a little, then leave it to that job."""
+    for attempt in range(tries):
+        try:
+            conn.execute(sa.text("call refresh_continuous_aggregate(cast(:n as regclass), null, null)"), {"n": name})
+            return
+        except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "pgcode", None) != "55P03":  # lock_not_available
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    log.info("%s is being refreshed by another session; real-time aggregation covers the newest rows", name)
 
 
 def start_refresher(engine: Engine, interval: float, stop: threading.Event | None = None) -> threading.Thread:
