@@ -11,66 +11,10 @@ import pandas as pd
 import pytest
 
 from dashboard import ingest
+from tests.known import load_today as _known_plant
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.browser
-
-
-def _plant_zone(now: pd.Timestamp) -> str:
-    """A zone where it is mid-day now, so 'today so far' holds the last 30 minutes whatever the clock says."""
-    for tz in ("Etc/UTC", "Etc/GMT-6", "Etc/GMT+6", "Etc/GMT-12"):
-        if 2 <= now.tz_convert(tz).hour < 22:
-            return tz
-    raise AssertionError("unreachable")
-
-
-def _known_plant(engine, now: pd.Timestamp) -> pd.Timestamp:
-    tz = _plant_zone(now)
-    dims = {
-        "plant": pd.DataFrame([("KA", "Known Answer Works", tz)], columns=["plant_id", "name", "tz"]),
-        "line": pd.DataFrame([("KA-L1", "KA", "Line 1")], columns=["line_id", "plant_id", "name"]),
-        "machine": pd.DataFrame(
-            [("KA-A", "KA-L1", "A", 2.0), ("KA-B", "KA-L1", "B", 4.0)],
-            columns=["machine_id", "line_id", "name", "ideal_cycle_s"],
-        ),
-    }
-    # Five minutes at the start of the last whole 15-minute bucket, which is what the trend draws.
-    first = now.floor("15min") - pd.Timedelta(minutes=15)
-    minutes = pd.date_range(first, periods=5, freq="min")
-    # Per minute: A runs 54 s, makes 24 at 2 s, 23 good; B runs 48 s, makes 11 at 4 s, all good.
-    rows = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "machine_id": "KA-A",
-                    "ts": minutes,
-                    "planned_s": 60.0,
-                    "run_s": 54.0,
-                    "total_count": 24,
-                    "good_count": 23,
-                    "startup_rejects": 0,
-                    "ideal_cycle_s": 2.0,
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "machine_id": "KA-B",
-                    "ts": minutes,
-                    "planned_s": 60.0,
-                    "run_s": 48.0,
-                    "total_count": 11,
-                    "good_count": 11,
-                    "startup_rejects": 0,
-                    "ideal_cycle_s": 4.0,
-                }
-            ),
-        ]
-    )
-    with engine.begin() as conn:
-        for table, frame in dims.items():
-            ingest.upsert(conn, table, frame)
-        ingest.upsert(conn, "production", rows)
-    return first + pd.Timedelta(minutes=5)
 
 
 def test_overview_shows_known_oee_and_moves_with_new_data(db_engine, app_factory, page):
