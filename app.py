@@ -167,6 +167,9 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         )
         return jsonify(body), 200 if ok else 503
 
+    # Dash registers the script paths it may serve only while rendering the index page. Under gunicorn a
+    # worker that has not rendered it refuses the scripts another worker's page asks for, so render it now.
+    app.server.test_client().get("/")
     return app
 
 
