@@ -88,7 +88,8 @@ def stage(base: str, payloads: Path, users: int, seconds: int, every: float, eng
         "--only-summary",
     ]
     before, t0 = transactions(engine), time.monotonic()
-    subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=seconds + 120)
+    # locust exits 1 when any request failed; the failures are part of the figures, not a crash.
+    subprocess.run(cmd, env=env, check=False, capture_output=True, text=True, timeout=seconds + 120)
     elapsed = time.monotonic() - t0
     used = transactions(engine) - before
     row = next(r for r in csv.DictReader(open(f"{prefix}_stats.csv")) if r["Name"] == "wall refresh")  # noqa: SIM115

@@ -136,3 +136,17 @@ def _dark(fig: go.Figure) -> go.Figure:
 def stale_after(refresh_s: int) -> timedelta:
     """Data older than three refresh intervals is called stale on screen."""
     return timedelta(seconds=3 * refresh_s)
+
+
+def slide(view: str, plant_id: str, at: datetime, refresh_s: int) -> dict:
+    """Everything one slide shows, as plain data, cached as a whole: a thousand screens cost one build per interval."""
+
+    def build() -> dict:
+        name = str(data.plants().set_index("plant_id").loc[plant_id, "name"])
+        if view == "oee":
+            numbers, fig = oee_slide(plant_id, at, data.settings().oee_target)
+            return {"name": name, "numbers": numbers, "figure": fig.to_plotly_json()}
+        return {"name": name, "rows": inventory_slide(plant_id, at), "figure": None}
+
+    key = cache.make_key("wall-slide", view, plant_id, at)
+    return cache.query_cache.get_or_compute(key, build, refresh_s + 2)

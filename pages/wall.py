@@ -102,30 +102,27 @@ def update(_n, slide, config, shown, ok):  # noqa: ANN001, ANN201 - Dash callbac
     view, plant_id, tz = config["slides"][(slide or 0) % len(config["slides"])]
     at = wall.now(config["refresh"])
     try:
-        name = data.plants().set_index("plant_id").loc[plant_id, "name"]
-        if view == "oee":
-            numbers, fig = wall.oee_slide(plant_id, at, data.settings().oee_target)
-            body = _numbers(numbers)
-        else:
-            body, fig = _stock_table(wall.inventory_slide(plant_id, at)), None
+        content = wall.slide(view, plant_id, at, config["refresh"])
     except data.UNAVAILABLE:  # keep what is on screen; the stale banner says how old it is
         return (dash.no_update,) * 8
     key = f"{view}|{plant_id}"
+    fig = content["figure"]
     if fig is None:
-        figure, style = dash.no_update, {"display": "none"}
+        body, figure, style = _stock_table(content["rows"]), dash.no_update, {"display": "none"}
     else:
-        figure, style = (_patch(fig) if key == shown and len(fig.data) == 1 else fig), {}
+        body, style = _numbers(dict(content["numbers"])), {}
+        figure = _patch(fig) if key == shown and len(fig["data"]) == 1 else fig
     seq = (ok or {}).get("seq", 0) + 1
     local = pd.Timestamp(at).tz_convert(tz)
     updated = f"updated {local:%H:%M:%S} {local.tzname()}"
-    return name, wall.VIEWS[view], body, figure, style, updated, {"seq": seq, "tz": tz}, key
+    return content["name"], wall.VIEWS[view], body, figure, style, updated, {"seq": seq, "tz": tz}, key
 
 
-def _patch(fig):  # noqa: ANN001, ANN202
+def _patch(fig: dict) -> Patch:
     """Only the trace's values travel: the chart is not redrawn from scratch on every tick."""
-    p, trace = Patch(), fig.data[0]
-    p["data"][0]["x"] = list(trace.x)
-    p["data"][0]["y"] = list(trace.y)
+    p, trace = Patch(), fig["data"][0]
+    p["data"][0]["x"] = trace["x"]
+    p["data"][0]["y"] = trace["y"]
     if getattr(trace, "marker", None) is not None and trace.marker.color is not None:
         p["data"][0]["marker"]["color"] = (
             list(trace.marker.color) if not isinstance(trace.marker.color, str) else trace.marker.color
