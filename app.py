@@ -13,7 +13,7 @@ from flask import jsonify
 from dashboard import cache, config, data, db, demo, filters, migrate, rollups, static, viewstate
 
 log = logging.getLogger("plant-dashboards")
-NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory")]
+NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
 FILTER_PAGES = {"/", "/oee", "/inventory"}
 
 

@@ -113,3 +113,7 @@ def inventory_levels(start: datetime, end: datetime, plants_: tuple[str, ...] | 
 
 def inventory_flows(start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str) -> pd.DataFrame:
     return _cached("inventory_flows", queries.inventory_flows, start, end, plants_, tz, end=end)
+
+
+def sensors() -> pd.DataFrame:
+    return _cached("sensors", queries.sensors)

@@ -38,23 +38,37 @@ def minmax(x: np.ndarray, y: np.ndarray, n_out: int) -> tuple[np.ndarray, np.nda
     return x[idx], y[idx]
 
 
+def gap_starts(x: np.ndarray, factor: float = 4.0, min_step: float = 0.0) -> np.ndarray:
+    """Where the sampling stops: x values after which the next step is ``factor`` times longer than the steps
+    around it (and longer than ``min_step``). Local, so a series sampled every 5 min and then every 1 s has
+    no false gaps where the spacing changes."""
+    if len(x) < 3:
+        return x[:0]
+    d = np.diff(x).astype(float)
+    before = np.r_[d[0], d[:-1]]
+    after = np.r_[d[1:], d[-1]]
+    local = np.maximum(before, after)
+    is_gap = (d > factor * local) & (d > min_step)
+    return x[:-1][is_gap]
+
+
+def insert_breaks(x: np.ndarray, y: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Put a NaN between two drawn points whenever a gap of the raw data starts between them."""
+    y = y.astype(float)
+    if len(x) < 2 or not len(starts):
+        return x, y
+    starts = np.sort(starts)
+    # a gap starting at g lies between x[j] and x[j+1] when x[j] <= g < x[j+1]
+    between = np.searchsorted(starts, x[1:], side="left") - np.searchsorted(starts, x[:-1], side="left") > 0
+    at = np.flatnonzero(between) + 1
+    return np.insert(x, at, x[at - 1] + 1), np.insert(y, at, np.nan)
+
+
 def insert_gaps(x: np.ndarray, y: np.ndarray, max_step: float) -> tuple[np.ndarray, np.ndarray]:
     """Put a NaN after every step longer than ``max_step``, so the line breaks where the data stops."""
     if len(x) < 2:
         return x, y.astype(float)
-    breaks = np.flatnonzero(np.diff(x) > max_step)
-    if not len(breaks):
-        return x, y.astype(float)
-    xs = np.insert(x, breaks + 1, x[breaks] + 1)
-    ys = np.insert(y.astype(float), breaks + 1, np.nan)
-    return xs, ys
-
-
-def gap_threshold(x: np.ndarray, factor: float = 4.0) -> float:
-    """A step longer than ``factor`` times the typical (median) step is a gap."""
-    if len(x) < 3:
-        return float("inf")
-    return float(np.median(np.diff(x)) * factor)
+    return insert_breaks(x, y, x[:-1][np.diff(x) > max_step])
 
 
 def bucket_label(seconds: float) -> str:

@@ -286,3 +286,66 @@ def inventory_flows(
 
 def materials(conn: Conn) -> pd.DataFrame:
     return _frame(conn, "select material_id, name, unit, unit_cost::float8 from material order by material_id")
+
+
+def sensors(conn: Conn) -> pd.DataFrame:
+    """Every sensor with its machine, plant time zone, unit and limits."""
+    return _frame(
+        conn,
+        """select s.sensor_id, s.machine_id, s.kind, s.unit, s.lo_limit, s.hi_limit, l.plant_id, pl.tz
+           from sensor s join machine m using (machine_id) join line l using (line_id) join plant pl using (plant_id)
+           order by s.machine_id, s.sensor_id""",
+    )
+
+
+# Telemetry levels, finest first: (relation, seconds per row, value columns as min, max, sum, count).
+SENSOR_LEVELS = [
+    ("telemetry", 1, "value, value, value, 1"),
+    ("telemetry_1m", 60, "min, max, sum, count"),
+    ("telemetry_1h", 3600, "min, max, sum, count"),
+]
+
+
+def sensor_count(conn: Conn, sensor_id: int, start: datetime, end: datetime) -> int:
+    """How many raw readings lie in [start, end), counted from the rollups (cheap even over a year)."""
+    rel = "telemetry_1h" if (end - start).total_seconds() > 2 * 86400 else "telemetry_1m"
+    f = _frame(
+        conn,
+        f"select coalesce(sum(count), 0)::bigint as n from {rel} where sensor_id = :s and bucket >= :a and bucket < :b",
+        s=sensor_id,
+        a=start,
+        b=end,
+    )
+    return int(f["n"].iloc[0])
+
+
+def sensor_raw(conn: Conn, sensor_id: int, start: datetime, end: datetime) -> pd.DataFrame:
+    """Raw readings in [start, end), oldest first."""
+    return _frame(
+        conn,
+        "select ts, value from telemetry where sensor_id = :s and ts >= :a and ts < :b order by ts",
+        s=sensor_id,
+        a=start,
+        b=end,
+    )
+
+
+def sensor_envelope(
+    conn: Conn, sensor_id: int, start: datetime, end: datetime, bucket_s: float, level: str
+) -> pd.DataFrame:
+    """Min, max and mean per bucket of ``bucket_s`` seconds (one per pixel column) from a rollup level."""
+    cols = dict((rel, c) for rel, _, c in SENSOR_LEVELS)[level]
+    mn, mx, sm, ct = (c.strip() for c in cols.split(","))
+    time_col = "ts" if level == "telemetry" else "bucket"
+    return _frame(
+        conn,
+        f"""select to_timestamp(floor(extract(epoch from {time_col}) / :w) * :w) as bucket,
+                   min({mn})::float8 as min, max({mx})::float8 as max, (sum({sm}) / sum({ct}))::float8 as mean,
+                   sum({ct})::bigint as count
+            from {level} where sensor_id = :s and {time_col} >= :a and {time_col} < :b
+            group by 1 order by 1""",
+        s=sensor_id,
+        a=start,
+        b=end,
+        w=bucket_s,
+    )

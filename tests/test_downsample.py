@@ -76,6 +76,24 @@ def test_bucket_labels(seconds, label):
     assert downsample.bucket_label(seconds) == label
 
 
-def test_gap_threshold_follows_typical_spacing():
-    x = np.array([0, 1, 2, 3, 4, 100, 101, 102], dtype=np.int64)
-    assert downsample.gap_threshold(x) == 4.0
+@pytest.mark.parametrize(
+    ("x", "starts"),
+    [
+        ([0, 1, 2, 3, 4, 100, 101, 102], [4]),  # 1 Hz, a stop, 1 Hz again
+        ([0, 300, 600, 900, 901, 902, 903], []),  # every 5 min, then every second: no gap
+        ([0, 300, 600, 5000, 5300, 5600], [600]),
+        ([0, 1, 2], []),
+    ],
+)
+def test_gap_starts_are_local(x, starts):
+    assert downsample.gap_starts(np.array(x, dtype=np.int64)).tolist() == starts
+
+
+def test_breaks_survive_downsampling():
+    x = np.r_[np.arange(0, 50_000), np.arange(80_000, 130_000)].astype(np.int64)
+    y = np.sin(x / 1000.0)
+    starts = downsample.gap_starts(x)
+    xs, ys = downsample.minmax_lttb(x, y, 500)
+    bx, by = downsample.insert_breaks(xs, ys, starts)
+    nan_at = np.flatnonzero(np.isnan(by))
+    assert len(nan_at) == 1 and bx[nan_at[0] - 1] <= 49_999 and bx[nan_at[0] + 1] >= 80_000

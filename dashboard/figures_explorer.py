@@ -1,0 +1,105 @@
+"""The explorer's figure: one row per sensor on a shared time axis; four traces per sensor in a fixed order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.explorer import Series
+from dashboard.figures import BASE_LAYOUT, empty
+
+TRACES_PER_SENSOR = 4  # envelope low, envelope high, main line, beyond-limit points
+COLOURS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2"]
+
+
+def local_x(ms: np.ndarray, tz: str) -> pd.DatetimeIndex:
+    return pd.to_datetime(ms, unit="ms", utc=True).tz_convert(tz).tz_localize(None)
+
+
+def trace_values(s: Series, tz: str) -> list[dict]:
+    """x, y and name of the four traces, in order: what a zoom sends as a Patch."""
+    x = local_x(s.x, tz)
+    env_x = x if len(s.lo) else x[:0]
+    return [
+        {"x": env_x, "y": s.lo},
+        {"x": env_x, "y": s.hi},
+        {"x": x, "y": s.y, "name": s.label},
+        {"x": local_x(s.alarm_x, tz), "y": s.alarm_y},
+    ]
+
+
+def figure(sensors: list[dict], series: list[Series], tz: str) -> go.Figure:
+    if not sensors:
+        return empty("Choose a machine and at least one sensor")
+    fig = make_subplots(
+        rows=len(sensors),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=[f"{s['kind']} ({s['unit']})" for s in sensors],
+    )
+    for i, (sensor, ser) in enumerate(zip(sensors, series, strict=True)):
+        colour, row = COLOURS[i % len(COLOURS)], i + 1
+        values = trace_values(ser, tz)
+        fig.add_trace(
+            go.Scatter(
+                **values[0], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip", connectgaps=False
+            ),
+            row=row,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                **values[1],
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                connectgaps=False,
+                fillcolor="rgba(76,120,168,0.18)",
+                name=f"{sensor['kind']} min–max",
+                hoverinfo="skip",
+            ),
+            row=row,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                **values[2] | {"name": f"{sensor['kind']} · {ser.label}"},
+                mode="lines",
+                line=dict(color=colour, width=1.5),
+                connectgaps=False,
+                hovertemplate=f"%{{y:.2f}} {sensor['unit']}<extra>{sensor['kind']}</extra>",
+            ),
+            row=row,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                **values[3],
+                mode="markers",
+                marker=dict(color="#d62728", size=7, symbol="x"),
+                name=f"{sensor['kind']} beyond limit",
+                hovertemplate=f"%{{y:.2f}} {sensor['unit']} beyond limit<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
+        for limit, word in ((sensor.get("hi_limit"), "high"), (sensor.get("lo_limit"), "low")):
+            if limit is not None and not pd.isna(limit):
+                fig.add_hline(
+                    y=limit,
+                    row=row,
+                    col=1,
+                    line=dict(color="#d62728", dash="dash", width=1),
+                    annotation_text=f"{word} limit {limit:g} {sensor['unit']}",
+                    annotation_position="top left",
+                )
+        fig.update_yaxes(title_text=sensor["unit"], row=row, col=1)
+    fig.update_xaxes(title_text=f"Time ({tz})", row=len(sensors), col=1)
+    fig.update_layout(**{k: v for k, v in BASE_LAYOUT.items() if k not in ("xaxis", "yaxis")})
+    fig.update_xaxes(gridcolor="#e9edf3")
+    fig.update_yaxes(gridcolor="#e9edf3")
+    fig.update_layout(height=max(320, 260 * len(sensors) + 80), uirevision="explorer", hovermode="x unified")
+    return fig
