@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from dashboard import downsample, queries
 
-RAW_FACTOR = 20  # up to this many raw readings per pixel column are read and reduced with MinMaxLTTB
-LEVEL_FACTOR = 8  # a rollup level is used when it has at most this many rows per pixel column
+RAW_FACTOR = 4  # up to this many raw readings per pixel column are read and reduced with MinMaxLTTB
+LEVEL_FACTOR = 16  # a rollup level is used when it has at most this many rows per pixel column
 
 
 @dataclass
@@ -27,11 +27,6 @@ class Series:
     alarm_y: np.ndarray
     label: str  # e.g. 'raw', 'MinMaxLTTB of 18,000 readings', 'min–max per 5 min'
     points_in_window: int
-
-
-def _ms(ts: pd.Series) -> np.ndarray:
-    # Through datetime64[ms] explicitly: pandas may hold times in ns or us depending on where they came from.
-    return pd.to_datetime(ts, utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[ms]").astype(np.int64)
 
 
 def _alarms(x: np.ndarray, lo_y: np.ndarray, hi_y: np.ndarray, lo_limit: float | None, hi_limit: float | None):  # noqa: ANN202
@@ -60,7 +55,7 @@ def series(engine: Engine, sensor: dict, start: datetime, end: datetime, width_p
     empty = np.array([])
     if count <= RAW_FACTOR * width_px:
         raw = queries.sensor_raw(engine, sensor["sensor_id"], start, end)
-        x, y = _ms(raw["ts"]), raw["value"].to_numpy(dtype=float)
+        x, y = raw[:, 0].astype(np.int64), np.ascontiguousarray(raw[:, 1])
         gaps = downsample.gap_starts(x, min_step=5_000)  # found on the raw readings, before any reduction
         label = "raw"
         if len(x) > n_out:
@@ -81,18 +76,14 @@ def series(engine: Engine, sensor: dict, start: datetime, end: datetime, width_p
     )
     bucket_s = max(bucket_s, dict((r, s) for r, s, _ in queries.SENSOR_LEVELS)[level])
     env = queries.sensor_envelope(engine, sensor["sensor_id"], start, end, bucket_s, level)
-    x = _ms(env["bucket"])
-    full = np.arange(x[0], x[-1] + 1, int(bucket_s * 1000)) if len(x) else x
-    frame = pd.DataFrame({"x": full}).merge(env.assign(x=x), on="x", how="left")  # missing buckets are gaps
-    ax, ay = _alarms(x, env["min"].to_numpy(), env["max"].to_numpy(), lo_lim, hi_lim)
+    x, lo, hi, mean = env[:, 0].astype(np.int64), env[:, 1], env[:, 2], env[:, 3]
+    ax, ay = _alarms(x, lo, hi, lo_lim, hi_lim)
+    # Missing buckets are gaps: every bucket position gets a value, NaN where nothing was read.
+    step = int(round(bucket_s * 1000))
+    full = np.arange(x[0], x[-1] + 1, step) if len(x) else x
+    pos = ((x - x[0]) // step).astype(np.int64) if len(x) else x
+    out = {k: np.full(len(full), np.nan) for k in ("mean", "lo", "hi")}
+    for k, v in (("mean", mean), ("lo", lo), ("hi", hi)):
+        out[k][pos] = v
     label = f"mean, min–max per {downsample.bucket_label(bucket_s)}"
-    return Series(
-        frame["x"].to_numpy(),
-        frame["mean"].to_numpy(),
-        frame["min"].to_numpy(),
-        frame["max"].to_numpy(),
-        ax,
-        ay,
-        label,
-        count,
-    )
+    return Series(full, out["mean"], out["lo"], out["hi"], ax, ay, label, count)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -319,11 +321,20 @@ def sensor_count(conn: Conn, sensor_id: int, start: datetime, end: datetime) -> 
     return int(f["n"].iloc[0])
 
 
-def sensor_raw(conn: Conn, sensor_id: int, start: datetime, end: datetime) -> pd.DataFrame:
-    """Raw readings in [start, end), oldest first."""
-    return _frame(
+def _arrays(conn: Conn, query: str, columns: int, **params: object) -> np.ndarray:
+    """Rows as one float64 array (columns along axis 1): for zooms, where pandas' type inference is the slow part."""
+    with conn.connect() if isinstance(conn, Engine) else nullcontext(conn) as c:
+        rows = c.execute(sa.text(query), params).fetchall()
+    return np.array(rows, dtype=np.float64).reshape(len(rows), columns)
+
+
+def sensor_raw(conn: Conn, sensor_id: int, start: datetime, end: datetime) -> np.ndarray:
+    """Raw readings in [start, end), oldest first, as rows of (epoch ms, value)."""
+    return _arrays(
         conn,
-        "select ts, value from telemetry where sensor_id = :s and ts >= :a and ts < :b order by ts",
+        "select extract(epoch from ts) * 1000, value from telemetry where sensor_id = :s and ts >= :a and ts < :b"
+        " order by ts",
+        2,
         s=sensor_id,
         a=start,
         b=end,
@@ -332,18 +343,18 @@ def sensor_raw(conn: Conn, sensor_id: int, start: datetime, end: datetime) -> pd
 
 def sensor_envelope(
     conn: Conn, sensor_id: int, start: datetime, end: datetime, bucket_s: float, level: str
-) -> pd.DataFrame:
-    """Min, max and mean per bucket of ``bucket_s`` seconds (one per pixel column) from a rollup level."""
+) -> np.ndarray:
+    """Rows of (bucket start epoch ms, min, max, mean, count) per ``bucket_s`` seconds (one per pixel column)."""
     cols = dict((rel, c) for rel, _, c in SENSOR_LEVELS)[level]
     mn, mx, sm, ct = (c.strip() for c in cols.split(","))
     time_col = "ts" if level == "telemetry" else "bucket"
-    return _frame(
+    return _arrays(
         conn,
-        f"""select to_timestamp(floor(extract(epoch from {time_col}) / :w) * :w) as bucket,
-                   min({mn})::float8 as min, max({mx})::float8 as max, (sum({sm}) / sum({ct}))::float8 as mean,
-                   sum({ct})::bigint as count
+        f"""select floor(extract(epoch from {time_col}) / :w) * :w * 1000 as bucket,
+                   min({mn}), max({mx}), sum({sm}) / sum({ct}), sum({ct})
             from {level} where sensor_id = :s and {time_col} >= :a and {time_col} < :b
             group by 1 order by 1""",
+        5,
         s=sensor_id,
         a=start,
         b=end,

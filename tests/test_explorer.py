@@ -49,7 +49,8 @@ def _sensor(engine) -> dict:
     ("start", "minutes", "width", "regime"),
     [
         (T0 + timedelta(hours=4), 10, 600, "raw"),  # 600 readings for 600 px
-        (T0 + timedelta(hours=3), 120, 600, "MinMaxLTTB of 7,200 readings"),
+        (T0 + timedelta(hours=3), 30, 600, "MinMaxLTTB of 1,800 readings"),
+        (T0 + timedelta(hours=3), 120, 600, "mean, min–max per 12 s"),  # per pixel column, from raw rows
         (T0, HOURS * 60, 300, "mean, min–max per 1.2 min"),  # 20,400 readings, more than 20 a pixel
     ],
 )
