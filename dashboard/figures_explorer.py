@@ -50,7 +50,12 @@ def figure(sensors: list[dict], series: list[Series], tz: str) -> go.Figure:
         values = trace_values(ser, tz)
         fig.add_trace(
             go.Scatter(
-                **values[0], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip", connectgaps=False
+                **values[0],
+                mode="lines",
+                line=dict(width=1, color="rgba(76,120,168,0.35)"),
+                showlegend=False,
+                hoverinfo="skip",
+                connectgaps=False,
             ),
             row=row,
             col=1,
@@ -59,10 +64,8 @@ def figure(sensors: list[dict], series: list[Series], tz: str) -> go.Figure:
             go.Scatter(
                 **values[1],
                 mode="lines",
-                line=dict(width=0),
-                fill="tonexty",
+                line=dict(width=1, color="rgba(76,120,168,0.35)"),
                 connectgaps=False,
-                fillcolor="rgba(76,120,168,0.18)",
                 name=f"{sensor['kind']} min–max",
                 hoverinfo="skip",
             ),
