@@ -46,38 +46,56 @@ def _alarms(x: np.ndarray, lo_y: np.ndarray, hi_y: np.ndarray, lo_limit: float |
 
 
 def series(engine: Engine, sensor: dict, start: datetime, end: datetime, width_px: int) -> Series:
-    """The window [start, end) of one sensor at about ``width_px`` points; every choice made from the request alone."""
+    """The window [start, end) of one sensor at about ``width_px`` points; every choice made from the request alone.
+
+    One query in the usual case: a short window reads raw rows (at most ``RAW_FACTOR`` per pixel, checked with a
+    LIMIT), a long one reads a per-pixel envelope from the finest rollup level that stays small.
+    """
+    limits = tuple(
+        None if v is None or pd.isna(v) else float(v) for v in (sensor.get("lo_limit"), sensor.get("hi_limit"))
+    )
+    limit = RAW_FACTOR * width_px
+    if (end - start).total_seconds() <= limit:  # readings are at most 1 Hz in the usual case; the LIMIT checks it
+        raw = queries.sensor_raw(engine, sensor["sensor_id"], start, end, limit + 1)
+        if len(raw) <= limit:
+            return _raw_series(raw, width_px, limits)
+    env, bucket_s = _envelope(engine, sensor["sensor_id"], start, end, width_px)
+    count = int(env[:, 4].sum()) if len(env) else 0
+    if count <= limit:  # sparse data: the readings themselves are few enough to draw
+        return _raw_series(queries.sensor_raw(engine, sensor["sensor_id"], start, end, limit + 1), width_px, limits)
+    return _envelope_series(env, bucket_s, limits, count)
+
+
+def _raw_series(raw: np.ndarray, width_px: int, limits: tuple) -> Series:
     n_out = max(100, 2 * width_px)
-    count = queries.sensor_count(engine, sensor["sensor_id"], start, end)
-    lo_lim, hi_lim = sensor.get("lo_limit"), sensor.get("hi_limit")
-    lo_lim = None if lo_lim is None or pd.isna(lo_lim) else float(lo_lim)
-    hi_lim = None if hi_lim is None or pd.isna(hi_lim) else float(hi_lim)
+    x, y = raw[:, 0].astype(np.int64), np.ascontiguousarray(raw[:, 1])
+    gaps = downsample.gap_starts(x, min_step=5_000)  # found on the raw readings, before any reduction
+    label = "raw"
+    if len(x) > n_out:
+        x, y = downsample.minmax_lttb(x, y, n_out)
+        label = f"MinMaxLTTB of {len(raw):,} readings"
+    ax, ay = _alarms(x, y, y, *limits)
+    gx, gy = downsample.insert_breaks(x, y, gaps)
     empty = np.array([])
-    if count <= RAW_FACTOR * width_px:
-        raw = queries.sensor_raw(engine, sensor["sensor_id"], start, end)
-        x, y = raw[:, 0].astype(np.int64), np.ascontiguousarray(raw[:, 1])
-        gaps = downsample.gap_starts(x, min_step=5_000)  # found on the raw readings, before any reduction
-        label = "raw"
-        if len(x) > n_out:
-            x, y = downsample.minmax_lttb(x, y, n_out)
-            label = f"MinMaxLTTB of {len(raw):,} readings"
-        ax, ay = _alarms(x, y, y, lo_lim, hi_lim)
-        gx, gy = downsample.insert_breaks(x, y, gaps)
-        return Series(gx, gy, empty, empty, ax, ay, label, len(raw))
+    return Series(gx, gy, empty, empty, ax, ay, label, len(raw))
+
+
+def _envelope(
+    engine: Engine, sensor_id: int, start: datetime, end: datetime, width_px: int
+) -> tuple[np.ndarray, float]:
     span_s = (end - start).total_seconds()
     bucket_s = max(1.0, span_s / width_px)
-    level = next(
-        (
-            rel
-            for rel, secs, _ in queries.SENSOR_LEVELS
-            if span_s / secs <= LEVEL_FACTOR * width_px and bucket_s >= secs
-        ),
-        queries.SENSOR_LEVELS[-1][0],
+    level, secs = next(
+        ((rel, s) for rel, s, _ in queries.SENSOR_LEVELS if span_s / s <= LEVEL_FACTOR * width_px and bucket_s >= s),
+        queries.SENSOR_LEVELS[-1][:2],
     )
-    bucket_s = max(bucket_s, dict((r, s) for r, s, _ in queries.SENSOR_LEVELS)[level])
-    env = queries.sensor_envelope(engine, sensor["sensor_id"], start, end, bucket_s, level)
+    bucket_s = max(bucket_s, secs)
+    return queries.sensor_envelope(engine, sensor_id, start, end, bucket_s, level), bucket_s
+
+
+def _envelope_series(env: np.ndarray, bucket_s: float, limits: tuple, count: int) -> Series:
     x, lo, hi, mean = env[:, 0].astype(np.int64), env[:, 1], env[:, 2], env[:, 3]
-    ax, ay = _alarms(x, lo, hi, lo_lim, hi_lim)
+    ax, ay = _alarms(x, lo, hi, *limits)
     # Missing buckets are gaps: every bucket position gets a value, NaN where nothing was read.
     step = int(round(bucket_s * 1000))
     full = np.arange(x[0], x[-1] + 1, step) if len(x) else x

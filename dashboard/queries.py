@@ -308,19 +308,6 @@ SENSOR_LEVELS = [
 ]
 
 
-def sensor_count(conn: Conn, sensor_id: int, start: datetime, end: datetime) -> int:
-    """How many raw readings lie in [start, end), counted from the rollups (cheap even over a year)."""
-    rel = "telemetry_1h" if (end - start).total_seconds() > 2 * 86400 else "telemetry_1m"
-    f = _frame(
-        conn,
-        f"select coalesce(sum(count), 0)::bigint as n from {rel} where sensor_id = :s and bucket >= :a and bucket < :b",
-        s=sensor_id,
-        a=start,
-        b=end,
-    )
-    return int(f["n"].iloc[0])
-
-
 def _arrays(conn: Conn, query: str, columns: int, **params: object) -> np.ndarray:
     """Rows as one float64 array (columns along axis 1): for zooms, where pandas' type inference is the slow part."""
     with conn.connect() if isinstance(conn, Engine) else nullcontext(conn) as c:
@@ -328,13 +315,14 @@ def _arrays(conn: Conn, query: str, columns: int, **params: object) -> np.ndarra
     return np.array(rows, dtype=np.float64).reshape(len(rows), columns)
 
 
-def sensor_raw(conn: Conn, sensor_id: int, start: datetime, end: datetime) -> np.ndarray:
-    """Raw readings in [start, end), oldest first, as rows of (epoch ms, value)."""
+def sensor_raw(conn: Conn, sensor_id: int, start: datetime, end: datetime, limit: int = 10_000_000) -> np.ndarray:
+    """Raw readings in [start, end), oldest first, as rows of (epoch ms, value); at most ``limit`` of them."""
     return _arrays(
         conn,
         "select extract(epoch from ts) * 1000, value from telemetry where sensor_id = :s and ts >= :a and ts < :b"
-        " order by ts",
+        " order by ts limit :n",
         2,
+        n=limit,
         s=sensor_id,
         a=start,
         b=end,
