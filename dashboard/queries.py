@@ -304,6 +304,7 @@ def sensors(conn: Conn) -> pd.DataFrame:
 SENSOR_LEVELS = [
     ("telemetry", 1, "value, value, value, 1"),
     ("telemetry_1m", 60, "min, max, sum, count"),
+    ("telemetry_5m", 300, "min, max, sum, count"),
     ("telemetry_1h", 3600, "min, max, sum, count"),
 ]
 
@@ -311,7 +312,8 @@ SENSOR_LEVELS = [
 def _arrays(conn: Conn, query: str, columns: int, **params: object) -> np.ndarray:
     """Rows as one float64 array (columns along axis 1): for zooms, where pandas' type inference is the slow part."""
     with conn.connect() if isinstance(conn, Engine) else nullcontext(conn) as c:
-        rows = c.execute(sa.text(query), params).fetchall()
+        # Plain tuples from the driver's cursor: numpy reads them ten times faster than SQLAlchemy Row objects.
+        rows = c.execute(sa.text(query), params).cursor.fetchall()
     return np.array(rows, dtype=np.float64).reshape(len(rows), columns)
 
 

@@ -67,6 +67,12 @@ _PLAIN_TELEMETRY = [
         select t.sensor_id, date_trunc('minute', t.ts), min(t.value), max(t.value), sum(t.value), count(*)
         from telemetry t join {_HOURS} on t.ts >= h.hour and t.ts < h.hour + interval '1 hour'
         group by 1, 2""",
+    f"delete from telemetry_5m r using {_HOURS} where r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'",
+    f"""insert into telemetry_5m (sensor_id, bucket, min, max, sum, count)
+        select r.sensor_id, date_bin('5 minutes', r.bucket, timestamptz '2000-01-01 00:00+00'),
+               min(r.min), max(r.max), sum(r.sum), sum(r.count)
+        from telemetry_1m r join {_HOURS} on r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'
+        group by 1, 2""",
     "delete from telemetry_1h where bucket = any(cast(:hours as timestamptz[]))",
     f"""insert into telemetry_1h (sensor_id, bucket, min, max, sum, count)
         select r.sensor_id, h.hour, min(r.min), max(r.max), sum(r.sum), sum(r.count)
@@ -194,7 +200,7 @@ def _refresh_timescale(engine: Engine) -> dict[str, int]:
     ensure(engine)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         daily = list(daily_aggregates(conn).values())
-        order = ["production_15m", "production_1h", *daily, "telemetry_1m", "telemetry_1h"]
+        order = ["production_15m", "production_1h", *daily, "telemetry_1m", "telemetry_5m", "telemetry_1h"]
         if not conn.execute(sa.text("select pg_try_advisory_lock(:k)"), {"k": _LOCK}).scalar_one():
             return {}
         try:
