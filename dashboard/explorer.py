@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 from dashboard import downsample, queries
 
 RAW_FACTOR = 4  # up to this many raw readings per pixel column are read and reduced with MinMaxLTTB
-LEVEL_FACTOR = 16  # a rollup level is used when it has at most this many rows per pixel column
 
 
 @dataclass
@@ -85,10 +84,8 @@ def _envelope(
 ) -> tuple[np.ndarray, float]:
     span_s = (end - start).total_seconds()
     bucket_s = max(1.0, span_s / width_px)
-    level, secs = next(
-        ((rel, s) for rel, s, _ in queries.SENSOR_LEVELS if span_s / s <= LEVEL_FACTOR * width_px and bucket_s >= s),
-        queries.SENSOR_LEVELS[-1][:2],
-    )
+    # The coarsest level no wider than a pixel column: fewest rows read, extremes smeared by at most one level bucket.
+    level, secs = [(rel, s) for rel, s, _ in queries.SENSOR_LEVELS if s <= bucket_s][-1]
     bucket_s = max(bucket_s, secs)
     return queries.sensor_envelope(engine, sensor_id, start, end, bucket_s, level), bucket_s
 
