@@ -11,17 +11,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from dashboard.kpi import PARTS
+
 Conn = Connection | Engine
-PARTS = [
-    "planned_s",
-    "run_s",
-    "total_count",
-    "good_count",
-    "startup_rejects",
-    "ideal_run_s",
-    "good_ideal_s",
-    "startup_ideal_s",
-]
 SUMS = ", ".join(f"sum(r.{p})::float8 as {p}" for p in PARTS)
 # Production levels, coarsest first: (relation, bucket seconds). production_1m is the raw table as a view.
 LEVELS = [("production_1h", 3600), ("production_15m", 900), ("production_1m", 60)]

@@ -14,19 +14,10 @@ from psycopg2 import sql
 from sqlalchemy.engine import Connection, Engine
 
 from dashboard import config, db, migrate
+from dashboard.kpi import PARTS
 
 log = logging.getLogger(__name__)
 _LOCK = 727_003  # one refresher at a time per database; others wait, then find nothing to do
-PARTS = [
-    "planned_s",
-    "run_s",
-    "total_count",
-    "good_count",
-    "startup_rejects",
-    "ideal_run_s",
-    "good_ideal_s",
-    "startup_ideal_s",
-]
 _SUMS = ", ".join(f"sum({p}) as {p}" for p in PARTS)
 _RAW_SUMS = """sum(planned_s), sum(run_s), sum(total_count), sum(good_count), sum(startup_rejects),
                sum(ideal_cycle_s * total_count), sum(ideal_cycle_s * good_count), sum(ideal_cycle_s * startup_rejects)"""
