@@ -149,7 +149,10 @@ def heatmap(daily: pd.DataFrame, names: dict[str, str], what: str = "this select
     if daily.empty:
         return empty(f"No production recorded for {what} in this range")
     grid = daily.pivot(index="key", columns="day", values="oee").sort_index(ascending=False)
-    fig = base("oee-heatmap", xaxis_title="Plant-local date", margin=dict(l=150, r=20, t=20, b=50))
+    # Days as categories: with one or two days a date axis would show sub-second ticks around midnight.
+    fig = base(
+        "oee-heatmap", xaxis=dict(title="Plant-local date", type="category"), margin=dict(l=150, r=20, t=20, b=50)
+    )
     fig.add_trace(
         go.Heatmap(
             z=grid.to_numpy(),
