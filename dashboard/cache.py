@@ -170,12 +170,6 @@ def live_now(refresh_s: int, now: datetime | None = None) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % refresh_s, tz=UTC)
 
 
-def live_window(span: timedelta, refresh_s: int, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """[end - span, end) with the end aligned to the refresh interval."""
-    end = live_now(refresh_s, now)
-    return end - span, end
-
-
 def timeout_for(end: datetime, refresh_s: int, historic_s: int, now: datetime | None = None) -> int:
     """Live windows live one refresh interval (plus a little); windows that ended in the past live longer."""
     now = now or datetime.now(UTC)

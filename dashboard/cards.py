@@ -8,8 +8,6 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from dashboard import fmt
-
 
 def delta(now: float, before: float, kind: str, higher_is_better: bool = True) -> tuple[str, str]:
     """Text and colour class for the change: points for ratios, percent for amounts."""
@@ -56,7 +54,3 @@ def card(
             dcc.Graph(figure=spark, config={"displayModeBar": False, "staticPlot": True}, className="kpi-spark")
         )
     return dbc.Col(dbc.Card(dbc.CardBody(body), className="kpi-card h-100"), xs=12, sm=6, lg=4, xl=True)
-
-
-def pct_value(x: float) -> str:
-    return fmt.pct(x)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pandas as pd
 import psycopg2
@@ -58,11 +58,6 @@ def hierarchy() -> pd.DataFrame:
     return _cached("hierarchy", queries.hierarchy)
 
 
-def plant_today(now: datetime) -> pd.DataFrame:
-    """Per plant: OEE, its factors and output from local midnight to ``now``."""
-    return kpi.add_ratios(_cached("today_by_plant", queries.today_by_plant, now, end=now))
-
-
 def oee_totals(start: datetime, end: datetime, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
     return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, end=end))
 
@@ -73,22 +68,6 @@ def oee_series(start: datetime, end: datetime, bucket_s: int, group: str = "all"
 
 def oee_daily(first: date, last: date, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
     return kpi.add_ratios(_cached("oee_daily", queries.oee_daily, first, last, group, scope))
-
-
-def output_trend(start: datetime, end: datetime, bucket_s: int) -> pd.DataFrame:
-    return _cached("output_trend", queries.output_trend, start, end, bucket_s, end=end)
-
-
-def live_overview(
-    span: timedelta = timedelta(hours=12), bucket_s: int = 900
-) -> tuple[datetime, pd.DataFrame, pd.DataFrame]:
-    """Today's KPIs per plant and the output trend, for a window ending at the aligned 'now'."""
-    start, end = cache.live_window(span, settings().refresh_seconds)
-    # Bucket starts aligned to the bucket size, so the trend does not shift with every refresh.
-    start = start - timedelta(seconds=start.timestamp() % bucket_s)
-    # Only whole buckets: a half-filled last bucket would read as a sudden drop in output.
-    whole = end - timedelta(seconds=end.timestamp() % bucket_s)
-    return end, plant_today(end), output_trend(start, whole, bucket_s)
 
 
 def shifts() -> pd.DataFrame:

@@ -64,27 +64,6 @@ def sparkline(x: pd.Series, y: pd.Series, colour: str) -> go.Figure:
     return fig
 
 
-def output_trend(trend: pd.DataFrame, plants: pd.DataFrame, bucket_s: int) -> go.Figure:
-    """Good units per bucket, one line per plant, on a UTC time axis."""
-    if trend.empty:
-        return empty("No production recorded in the last 12 hours")
-    fig = base("output-trend", xaxis_title="Time (UTC)", yaxis_title=f"Good units per {bucket_s // 60} min")
-    ids = plants["plant_id"].tolist()
-    names = dict(zip(plants["plant_id"], plants["name"], strict=False))
-    for plant_id, rows in trend.groupby("plant_id", sort=True):
-        fig.add_trace(
-            go.Scatter(
-                x=rows["bucket"],
-                y=rows["good_count"],
-                name=names.get(plant_id, plant_id),
-                mode="lines+markers",
-                line=dict(color=theme.plant_colour(ids, plant_id), width=2),
-                hovertemplate="%{y:,.0f} good units<extra>%{fullData.name}</extra>",
-            )
-        )
-    return fig
-
-
 def plants_side_by_side(per_plant: pd.DataFrame, target: float) -> go.Figure:
     """OEE, availability, performance and quality per plant as grouped bars, with the OEE target."""
     if per_plant["planned_s"].sum() <= 0:

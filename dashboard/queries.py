@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -160,24 +160,6 @@ def hierarchy(conn: Conn) -> pd.DataFrame:
     )
 
 
-def today_by_plant(conn: Conn, now: datetime) -> pd.DataFrame:
-    """OEE parts per plant from the plant's own local midnight up to ``now``; plants with no rows get zeros."""
-    rows = []
-    for p in plants(conn).itertuples():
-        local = pd.Timestamp(now).tz_convert(p.tz)
-        midnight = local.normalize().tz_convert("UTC").to_pydatetime()
-        t = oee_totals(conn, midnight, now, "plant", Scope(plants=(p.plant_id,)))
-        parts = t.iloc[0][PARTS].to_dict() if len(t) else dict.fromkeys(PARTS, 0.0)
-        rows.append({"plant_id": p.plant_id, "name": p.name, "tz": p.tz, "day_start": midnight, **parts})
-    return pd.DataFrame(rows, columns=["plant_id", "name", "tz", "day_start", *PARTS])
-
-
-def output_trend(conn: Conn, start: datetime, end: datetime, bucket_s: int) -> pd.DataFrame:
-    """Good and total count per plant in buckets of ``bucket_s`` seconds over [start, end)."""
-    s = oee_series(conn, start, end, bucket_s, "plant")
-    return s.rename(columns={"key": "plant_id"})[["plant_id", "bucket", "good_count", "total_count"]]
-
-
 def downtime_by_reason(conn: Conn, start: datetime, end: datetime, scope: Scope = ALL) -> pd.DataFrame:
     """Seconds of downtime per reason within [start, end) (events clipped to the range), largest first."""
     return _frame(
@@ -226,12 +208,6 @@ def inventory_status(
         plants=list(plants_) if plants_ else None,
         days=window_days,
     )
-
-
-def window_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The previous period of the same length, for 'change against the previous period'."""
-    span: timedelta = end - start
-    return start - span, start
 
 
 def shifts(conn: Conn) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -131,11 +131,6 @@ def _dark(fig: go.Figure) -> go.Figure:
     for a in fig.layout.annotations or []:
         a.font = dict(size=28, color="#9aa5b1")
     return fig
-
-
-def stale_after(refresh_s: int) -> timedelta:
-    """Data older than three refresh intervals is called stale on screen."""
-    return timedelta(seconds=3 * refresh_s)
 
 
 def slide(view: str, plant_id: str, at: datetime, refresh_s: int) -> dict:
