@@ -34,13 +34,18 @@ def admin_url() -> str:
 
 
 @contextmanager
-def scratch_database(timescale: bool | None = False, keep: bool = False) -> Iterator[sa.Engine]:
-    """A new migrated database, dropped afterwards unless ``keep``."""
+def scratch_database(
+    timescale: bool | None = False, keep: bool = False, name: str | None = None
+) -> Iterator[sa.Engine]:
+    """A new migrated database, dropped afterwards unless ``keep``; a given ``name`` is reused if it exists, and kept."""
     admin = admin_url()
-    name = f"pd_bench_{uuid.uuid4().hex[:8]}"
+    keep = keep or name is not None
+    name = name or f"pd_bench_{uuid.uuid4().hex[:8]}"
     a = db.create(admin, pool_size=1)
     with a.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f"create database {name}"))
+        exists = conn.execute(sa.text("select 1 from pg_database where datname = :n"), {"n": name}).scalar()
+        if not exists:
+            conn.execute(sa.text(f'create database "{name}"'))
     url = make_url(db.normalise_url(admin)).set(database=name)
     engine = db.create(url.render_as_string(hide_password=False))
     migrate.migrate(engine, want_timescale=timescale)
@@ -50,7 +55,7 @@ def scratch_database(timescale: bool | None = False, keep: bool = False) -> Iter
         engine.dispose()
         if not keep:
             with a.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sa.text(f"drop database if exists {name} with (force)"))
+                conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
         a.dispose()
 
 

@@ -1,9 +1,11 @@
 """Explorer zoom on a 10-million-point series: our stateless server-side reduction against plotly-resampler
 (FigureResampler, same output size, same data, same windows, in the same run) and a naive full-resolution figure.
 
-Reports per-zoom callback time (median, p95) and bytes sent. plotly-resampler needs plotly < 7, so it runs in its own
+Reports per-zoom callback time (median, p95) and bytes sent, for our zooms with an empty tile cache (every tile read
+from the database), the same zooms again (tiles shared across sessions), and new random zooms after those. plotly-resampler needs plotly < 7, so it runs in its own
 venv (.venv-resampler, created on first use from bench/requirements-resampler.txt).
-Usage: python -m bench.explorer [--points 10000000] [--width 1200] [--zooms 30]
+Usage: python -m bench.explorer [--points 10000000] [--width 1200] [--zooms 100] [--database NAME]
+(--database keeps the loaded database under NAME and reuses it on the next run, e.g. to open it in the app.)
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+import sqlalchemy as sa
 from dash import Patch
 
 from bench.common import ROOT, report, scratch_database
-from dashboard import explorer, figures_explorer, ingest, queries, rollups
+from dashboard import explorer, figures_explorer, ingest, queries, rollups, tiles
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -75,6 +78,11 @@ def load(engine, x: np.ndarray, y: np.ndarray) -> None:  # noqa: ANN001
     rollups.refresh(engine)
 
 
+def _loaded(engine) -> int:  # noqa: ANN001
+    with engine.connect() as conn:
+        return conn.execute(sa.text("select count(*) from telemetry")).scalar()
+
+
 def windows(x: np.ndarray, zooms: int, seed: int = 3) -> list[tuple[int, int]]:
     """A year-to-seconds sequence, then random zooms of every size."""
     lo, hi = int(x[0]), int(x[-1])
@@ -90,20 +98,22 @@ def windows(x: np.ndarray, zooms: int, seed: int = 3) -> list[tuple[int, int]]:
     return seq
 
 
-def ours(engine, sensor: dict, wins, width: int) -> tuple[list[float], list[int], list[str]]:  # noqa: ANN001
-    times, sizes, labels = [], [], []
+def ours(engine, sensor: dict, wins, width: int) -> list[tuple[float, int, str]]:  # noqa: ANN001
+    """(ms, bytes, label) per zoom: the zoom callback's work, from the window to the Patch's JSON."""
+    out = []
     for a, b in wins:
         t = time.perf_counter()
         start, end = (datetime.fromtimestamp(v / 1000, tz=UTC) for v in (a, b))
         s = explorer.series(engine, sensor, start, end, width)
         p = Patch()
-        for k, values in enumerate(figures_explorer.trace_values(s, "Etc/UTC")):
-            p["data"][k]["x"], p["data"][k]["y"] = values["x"], values["y"]
+        figures_explorer.patch(p, 0, figures_explorer.trace_values(s, "Etc/UTC"), sensor["kind"])
         body = pio.json.to_json_plotly(p.to_plotly_json())
-        times.append((time.perf_counter() - t) * 1000)
-        sizes.append(len(body.encode()))
-        labels.append(s.label)
-    return times, sizes, labels
+        out.append(((time.perf_counter() - t) * 1000, len(body.encode()), s.label))
+    return out
+
+
+def _stats(times: list[float], sizes: list[int]) -> tuple[float, float, float]:
+    return statistics.median(times), float(np.percentile(times, 95)), statistics.median(sizes)
 
 
 def resampler(x: np.ndarray, y: np.ndarray, wins, n_out: int, tmp: Path) -> dict:
@@ -151,70 +161,70 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--points", type=int, default=10_000_000)
     p.add_argument("--width", type=int, default=1200)
-    p.add_argument("--zooms", type=int, default=30)
+    p.add_argument("--zooms", type=int, default=100)
+    p.add_argument("--database", help="keep the loaded series in this database and reuse it when it exists")
     a = p.parse_args()
     n_out = 2 * a.width
     x, y = make_series(a.points)
     wins = windows(x, a.zooms)
     tmp = Path(ROOT / ".data" / "bench-explorer")
     tmp.mkdir(parents=True, exist_ok=True)
-    with scratch_database() as engine:
+    with scratch_database(name=a.database) as engine:
         t = time.perf_counter()
-        load(engine, x, y)
-        print(f"loaded {a.points:,} readings and rolled them up in {time.perf_counter() - t:.0f} s")
+        if _loaded(engine) != a.points:
+            load(engine, x, y)
+            print(f"loaded {a.points:,} readings and rolled them up in {time.perf_counter() - t:.0f} s")
         sensor = queries.sensors(engine).iloc[0].to_dict()
-        ours(engine, sensor, wins[:3], a.width)  # warm the server's buffers, as a running app would be
-        o_times, o_sizes, labels = ours(engine, sensor, wins, a.width)
+        tiles.TILES.clear()
+        cold = ours(engine, sensor, wins, a.width)  # every tile read from the database on first touch
+        warm = ours(engine, sensor, wins, a.width)  # the same zooms again, from any session: tiles are shared
+        fresh = ours(engine, sensor, windows(x, a.zooms, seed=11)[5:], a.width)  # new random zooms after those
+    tile_mb = tiles.TILES.nbytes / 2**20
     r = resampler(x, y, wins, n_out, tmp)
     n_s, n_bytes = naive(x, y)
-    o_med, o_p95 = statistics.median(o_times), float(np.percentile(o_times, 95))
+    print("zoom sequence (ours, cold): " + ", ".join(f"{t:.0f} ms {lab}" for t, _, lab in cold[:5]))
+    rows = {"ours, tiles cold": cold, "ours, same zooms again": warm, "ours, new random zooms": fresh}
+    stats = {k: _stats([t for t, _, _ in v], [b for _, b, _ in v]) for k, v in rows.items()}
+    stats["plotly-resampler"] = (r["median_ms"], r["p95_ms"], r["median_bytes"])
+    for k, (med, p95, size) in stats.items():
+        print(f"{k:<24} per zoom median {med:6.1f} ms  p95 {p95:6.1f} ms  median {size:>9,.0f} B")
     print(
-        "zoom sequence (ours): "
-        + ", ".join(f"{t:.0f} ms {lab}" for t, lab in zip(o_times[:5], labels[:5], strict=True))
-    )
-    print(
-        f"ours              per zoom median {o_med:6.1f} ms  p95 {o_p95:6.1f} ms  median {statistics.median(o_sizes):>9,.0f} B"
-        f"  (no per-session state)"
-    )
-    print(
-        f"plotly-resampler  per zoom median {r['median_ms']:6.1f} ms  p95 {r['p95_ms']:6.1f} ms  median {r['median_bytes']:>9,.0f} B"
-        f"  (figure built in {r['build_s']:.1f} s and held in memory per session)"
+        f"memory: ours {tile_mb:.0f} MB of tiles in one process, shared by every session (bounded by "
+        f"TILE_CACHE_MB); plotly-resampler {x.nbytes * 2 / 2**20:.0f} MB of series per session, figure built in "
+        f"{r['build_s']:.1f} s"
     )
     print(f"naive full figure {n_s * 1000:8.0f} ms once, {n_bytes:,} B")
+    base = stats["plotly-resampler"]
     figures = [
         dict(
-            name="zoom_median_ms",
-            value=round(o_med, 1),
-            unit="ms",
+            name=f"{what}_{k}",
+            value=round(v, 1),
+            unit=unit,
             compared_to="plotly-resampler",
-            baseline=round(r["median_ms"], 1),
-            ratio=round(o_med / r["median_ms"], 2),
-        ),
-        dict(
-            name="zoom_p95_ms",
-            value=round(o_p95, 1),
-            unit="ms",
-            compared_to="plotly-resampler",
-            baseline=round(r["p95_ms"], 1),
-            ratio=round(o_p95 / r["p95_ms"], 2),
-        ),
-        dict(
-            name="zoom_median_bytes",
-            value=int(statistics.median(o_sizes)),
-            unit="bytes",
-            compared_to="plotly-resampler",
-            baseline=int(r["median_bytes"]),
-            ratio=round(statistics.median(o_sizes) / r["median_bytes"], 2),
-        ),
+            baseline=round(b, 1),
+            ratio=round(v / b, 2),
+        )
+        for k, s in (
+            ("cold", stats["ours, tiles cold"]),
+            ("warm", stats["ours, same zooms again"]),
+            ("new_zooms", stats["ours, new random zooms"]),
+        )
+        for what, v, b, unit in (
+            ("zoom_median_ms", s[0], base[0], "ms"),
+            ("zoom_p95_ms", s[1], base[1], "ms"),
+            ("zoom_median_bytes", s[2], base[2], "bytes"),
+        )
+    ]
+    figures.append(
         dict(
             name="naive_full_figure_bytes",
             value=n_bytes,
             unit="bytes",
             compared_to="ours per zoom",
-            baseline=int(statistics.median(o_sizes)),
-            ratio=round(n_bytes / statistics.median(o_sizes), 1),
-        ),
-    ]
+            baseline=int(stats["ours, tiles cold"][2]),
+            ratio=round(n_bytes / stats["ours, tiles cold"][2], 1),
+        )
+    )
     report("explorer", figures)
 
 

@@ -25,6 +25,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "DATA_DIR": (str(ROOT / ".data"), "where the embedded PostgreSQL keeps its files"),
     "TIMESCALEDB": ("auto", "use the timescaledb extension: auto (when installed), 1, 0"),
     "CACHE_TIMEOUT": ("300", "seconds a cached answer for a historic window lives"),
+    "TILE_CACHE_MB": ("128", "memory per process for the sensor explorer's shared tiles"),
     "COMPRESS_AFTER_DAYS": ("7", "TimescaleDB only: compress raw chunks older than this many days"),
     "LOG_LEVEL": ("INFO", "logging level"),
 }
@@ -77,6 +78,7 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: ROOT / ".data")
     timescaledb: bool | None = None
     cache_timeout: int = 300
+    tile_cache_mb: int = 128
     compress_after_days: int = 7
     log_level: str = "INFO"
 
@@ -108,6 +110,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         data_dir=Path(_get("DATA_DIR", env)),
         timescaledb=_tristate("TIMESCALEDB", env),
         cache_timeout=_int("CACHE_TIMEOUT", env, 1, 7 * 86400),
+        tile_cache_mb=_int("TILE_CACHE_MB", env, 1, 1 << 20),
         compress_after_days=_int("COMPRESS_AFTER_DAYS", env, 1, 3650),
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
     )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from dashboard import cache, kpi, queries
+from dashboard import cache, kpi, queries, tiles
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
 
@@ -30,6 +30,7 @@ _state = _State()
 def init_app(server: Flask, engine: Engine, settings: Settings) -> str:
     """Bind the engine and the cache; return the cache type."""
     _state.engine, _state.settings = engine, settings
+    tiles.TILES.configure(settings.tile_cache_mb * 2**20, settings.cache_timeout, settings.refresh_seconds)
     return cache.init_app(server, settings)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from dashboard import downsample, queries
+from dashboard import downsample, queries, tiles
 
 RAW_FACTOR = 4  # up to this many raw readings per pixel column are read and reduced with MinMaxLTTB
 
@@ -47,21 +47,25 @@ def _alarms(x: np.ndarray, lo_y: np.ndarray, hi_y: np.ndarray, lo_limit: float |
 def series(engine: Engine, sensor: dict, start: datetime, end: datetime, width_px: int) -> Series:
     """The window [start, end) of one sensor at about ``width_px`` points; every choice made from the request alone.
 
-    One query in the usual case: a short window reads raw rows (at most ``RAW_FACTOR`` per pixel, checked with a
-    LIMIT), a long one reads a per-pixel envelope from the finest rollup level that stays small.
+    A short window draws raw readings (at most ``RAW_FACTOR`` per pixel, reduced with MinMaxLTTB), a long one a
+    per-pixel envelope folded from the coarsest level no wider than a pixel. Both read cached tiles.
     """
     limits = tuple(
         None if v is None or pd.isna(v) else float(v) for v in (sensor.get("lo_limit"), sensor.get("hi_limit"))
     )
-    limit = RAW_FACTOR * width_px
-    if (end - start).total_seconds() <= limit:  # readings are at most 1 Hz in the usual case; the LIMIT checks it
-        raw = queries.sensor_raw(engine, sensor["sensor_id"], start, end, limit + 1)
+    sid, limit = int(sensor["sensor_id"]), RAW_FACTOR * width_px
+    if (end - start).total_seconds() <= limit:  # readings are at most 1 Hz in the usual case; the count checks it
+        raw = tiles.TILES.rows(engine, sid, tiles.RAW, start, end)
         if len(raw) <= limit:
             return _raw_series(raw, width_px, limits)
-    env, bucket_s = _envelope(engine, sensor["sensor_id"], start, end, width_px)
-    count = int(env[:, 4].sum()) if len(env) else 0
+    bucket_s = max(1.0, (end - start).total_seconds() / width_px)
+    # The coarsest level no wider than a pixel column: fewest rows read, extremes smeared by at most one level bucket.
+    level, secs = [(rel, s) for rel, s in queries.SENSOR_LEVELS if s <= bucket_s][-1]
+    bucket_s = max(bucket_s, secs)
+    env = tiles.envelope(tiles.TILES.rows(engine, sid, level, start, end), bucket_s)
+    count = int(env[:, 4].sum())
     if count <= limit:  # sparse data: the readings themselves are few enough to draw
-        return _raw_series(queries.sensor_raw(engine, sensor["sensor_id"], start, end, limit + 1), width_px, limits)
+        return _raw_series(tiles.TILES.rows(engine, sid, tiles.RAW, start, end), width_px, limits)
     return _envelope_series(env, bucket_s, limits, count)
 
 
@@ -77,17 +81,6 @@ def _raw_series(raw: np.ndarray, width_px: int, limits: tuple) -> Series:
     gx, gy = downsample.insert_breaks(x, y, gaps)
     empty = np.array([])
     return Series(gx, gy, empty, empty, ax, ay, label, len(raw))
-
-
-def _envelope(
-    engine: Engine, sensor_id: int, start: datetime, end: datetime, width_px: int
-) -> tuple[np.ndarray, float]:
-    span_s = (end - start).total_seconds()
-    bucket_s = max(1.0, span_s / width_px)
-    # The coarsest level no wider than a pixel column: fewest rows read, extremes smeared by at most one level bucket.
-    level, secs = [(rel, s) for rel, s, _ in queries.SENSOR_LEVELS if s <= bucket_s][-1]
-    bucket_s = max(bucket_s, secs)
-    return queries.sensor_envelope(engine, sensor_id, start, end, bucket_s, level), bucket_s
 
 
 def _envelope_series(env: np.ndarray, bucket_s: float, limits: tuple, count: int) -> Series:

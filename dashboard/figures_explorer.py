@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from dash import Patch
 from plotly.subplots import make_subplots
 
 from dashboard.explorer import Series
@@ -24,26 +25,48 @@ def local_x(ms: np.ndarray, tz: str) -> np.ndarray:
 
 
 def trace_values(s: Series, tz: str) -> list[dict]:
-    """x, y and name of the four traces, in order: what a zoom sends as a Patch."""
+    """x (or x0 and dx), y and name of the four traces, in order: what a zoom sends as a Patch.
+
+    An envelope sits on a regular grid, so its three traces share one start and step instead of three x arrays;
+    that halves the payload. Across a daylight-saving change the grid is not regular on the wall clock: x is sent.
+    """
     x = local_x(s.x, tz)
-    env_x = x if len(s.lo) else x[:0]
-    return [
-        {"x": env_x, "y": s.lo},
-        {"x": env_x, "y": s.hi},
-        {"x": x, "y": s.y, "name": s.label},
-        {"x": local_x(s.alarm_x, tz), "y": s.alarm_y},
-    ]
+    if len(s.lo):
+        step = np.diff(x)
+        if len(x) > 1 and np.all(step == step[0]):
+            env = [{"x0": x[0], "dx": step[0], "y": y} for y in (s.lo, s.hi, s.y)]
+        else:
+            env = [{"x": x, "y": y} for y in (s.lo, s.hi, s.y)]
+    else:
+        env = [{"x": x[:0], "y": s.lo}, {"x": x[:0], "y": s.hi}, {"x": x, "y": s.y}]
+    env[2]["name"] = s.label
+    return [*env, {"x": local_x(s.alarm_x, tz), "y": s.alarm_y}]
+
+
+def patch(p: Patch, first: int, values: list[dict], prefix: str) -> None:
+    """Write one sensor's trace values into a Patch of the figure, starting at trace ``first``."""
+    for k, v in enumerate(values):
+        trace = p["data"][first + k]
+        if "x" in v:
+            trace["x"] = v["x"]
+        else:  # x would win over x0/dx
+            del trace["x"]
+            trace["x0"], trace["dx"] = v["x0"], v["dx"]
+        trace["y"] = v["y"]
+        if "name" in v:
+            trace["name"] = f"{prefix} · {v['name']}"
 
 
 def figure(sensors: list[dict], series: list[Series], tz: str) -> go.Figure:
     if not sensors:
         return empty("Choose a machine and at least one sensor")
+    titles = [f"{s['kind']} ({s['unit']})" for s in sensors]
     fig = make_subplots(
         rows=len(sensors),
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.06,
-        subplot_titles=[f"{s['kind']} ({s['unit']})" for s in sensors],
+        subplot_titles=titles,
     )
     for i, (sensor, ser) in enumerate(zip(sensors, series, strict=True)):
         colour, row = COLOURS[i % len(COLOURS)], i + 1
@@ -110,5 +133,12 @@ def figure(sensors: list[dict], series: list[Series], tz: str) -> go.Figure:
     fig.update_layout(**{k: v for k, v in BASE_LAYOUT.items() if k not in ("xaxis", "yaxis")})
     fig.update_xaxes(gridcolor="#e9edf3")
     fig.update_yaxes(gridcolor="#e9edf3")
-    fig.update_layout(height=max(320, 260 * len(sensors) + 80), uirevision="explorer", hovermode="x unified")
+    fig.update_layout(
+        height=max(320, 260 * len(sensors) + 80),
+        uirevision="explorer",
+        hovermode="x unified",
+        showlegend=True,  # a single raw trace still names itself, so the legend never vanishes on a deep zoom
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"),
+    )
+    fig.for_each_annotation(lambda a: a.update(x=0, xanchor="left") if a.text in titles else None)
     return fig

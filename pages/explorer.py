@@ -140,11 +140,8 @@ def zoom(relayout, sensor_ids, range_key, width):  # noqa: ANN001, ANN201
     for i, s in enumerate(sensors):
         ser = explorer.series(data.engine(), s, start, end, int(width or 1200))
         series.append(ser)
-        for k, values in enumerate(figures_explorer.trace_values(ser, s["tz"])):
-            trace = p["data"][i * figures_explorer.TRACES_PER_SENSOR + k]
-            trace["x"], trace["y"] = values["x"], values["y"]
-            if "name" in values:
-                trace["name"] = f"{s['kind']} · {values['name']}"
+        values = figures_explorer.trace_values(ser, s["tz"])
+        figures_explorer.patch(p, i * figures_explorer.TRACES_PER_SENSOR, values, s["kind"])
     return p, _info(series)
 
 
