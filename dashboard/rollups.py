@@ -53,6 +53,12 @@ _PLAIN_PRODUCTION = [
         group by r.machine_id, t.day, t.tz""",
 ]
 _PLAIN_TELEMETRY = [
+    f"delete from telemetry_10s r using {_HOURS} where r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'",
+    f"""insert into telemetry_10s (sensor_id, bucket, min, max, sum, count)
+        select t.sensor_id, date_bin('10 seconds', t.ts, timestamptz '2000-01-01 00:00+00'),
+               min(t.value), max(t.value), sum(t.value), count(*)
+        from telemetry t join {_HOURS} on t.ts >= h.hour and t.ts < h.hour + interval '1 hour'
+        group by 1, 2""",
     f"delete from telemetry_1m r using {_HOURS} where r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'",
     f"""insert into telemetry_1m (sensor_id, bucket, min, max, sum, count)
         select t.sensor_id, date_trunc('minute', t.ts), min(t.value), max(t.value), sum(t.value), count(*)
@@ -191,7 +197,15 @@ def _refresh_timescale(engine: Engine) -> dict[str, int]:
     ensure(engine)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         daily = list(daily_aggregates(conn).values())
-        order = ["production_15m", "production_1h", *daily, "telemetry_1m", "telemetry_5m", "telemetry_1h"]
+        order = [
+            "production_15m",
+            "production_1h",
+            *daily,
+            "telemetry_10s",
+            "telemetry_1m",
+            "telemetry_5m",
+            "telemetry_1h",
+        ]
         if not conn.execute(sa.text("select pg_try_advisory_lock(:k)"), {"k": _LOCK}).scalar_one():
             return {}
         try:

@@ -180,17 +180,17 @@ def test_sensor_rollups_keep_min_max_sum_count(simulated):
         assert r[4] == pytest.approx(h[4], rel=1e-12)
 
 
-def test_five_minute_sensor_level_matches_raw(simulated):
+@pytest.mark.parametrize(("width", "level"), [("10 seconds", "telemetry_10s"), ("5 minutes", "telemetry_5m")])
+def test_sensor_levels_match_raw(simulated, width, level):
     with simulated.connect() as conn:
         raw = conn.execute(
             sa.text(
-                "select sensor_id, date_bin('5 minutes', ts, timestamptz '2000-01-01 00:00+00'), min(value), max(value),"
-                " count(*) from telemetry group by 1, 2 order by 1, 2"
-            )
+                "select sensor_id, date_bin(cast(:w as interval), ts, timestamptz '2000-01-01 00:00+00'),"
+                " min(value), max(value), count(*) from telemetry group by 1, 2 order by 1, 2"
+            ),
+            {"w": width},
         ).all()
-        rolled = conn.execute(
-            sa.text("select sensor_id, bucket, min, max, count from telemetry_5m order by 1, 2")
-        ).all()
+        rolled = conn.execute(sa.text(f"select sensor_id, bucket, min, max, count from {level} order by 1, 2")).all()
     assert raw == rolled and len(raw) > 0
 
 
