@@ -10,11 +10,23 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from flask import jsonify
 
-from dashboard import cache, config, data, db, demo, filters, migrate, rollups, static, viewstate
+from dashboard import auth, cache, config, data, db, demo, filters, migrate, rollups, security, static, viewstate
 
 log = logging.getLogger("plant-dashboards")
 NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
 FILTER_PAGES = {"/", "/oee", "/inventory"}
+
+
+def _sign_out() -> list:
+    if data.settings().auth != "password":
+        return []  # off: nobody signed in; header: the proxy owns the session
+    return [dbc.NavLink("Sign out", href="/logout", external_link=True, id="nav-logout")]
+
+
+def _callback_failed(exc: Exception) -> None:
+    """A callback that fails (a hostile value, a slide this screen may not see) changes nothing on the page: the
+    last good data stays, the reason goes to the log and never to the browser."""
+    log.warning("callback %s refused: %s: %s", ctx.triggered_id, type(exc).__name__, str(exc)[:200])
 
 
 def shell() -> html.Div:
@@ -23,7 +35,9 @@ def shell() -> html.Div:
             [
                 dbc.NavbarBrand("Plant dashboards", href="/"),
                 dbc.Nav(
-                    [dbc.NavLink(n, href=p, id=f"nav-{i}", active="exact") for i, (n, p) in enumerate(NAV)], navbar=True
+                    [dbc.NavLink(n, href=p, id=f"nav-{i}", active="exact") for i, (n, p) in enumerate(NAV)]
+                    + _sign_out(),
+                    navbar=True,
                 ),
             ],
             fluid=True,
@@ -129,7 +143,7 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     applied = migrate.migrate(engine, want_timescale=settings.timescaledb)
     log.info("database %s (PostgreSQL %s), %d migration(s) applied", db.describe(url), version, len(applied))
     if settings.seed_demo:
-        demo.start(engine, settings)
+        demo.start(db.writer(engine), settings)  # the simulator may write rows, never change the schema
     rollups.ensure(engine, settings.compress_after_days)
     rollups.refresh(engine)  # pages open on current rollups; the thread keeps them so
     rollups.start_refresher(engine, settings.refresh_seconds)
@@ -145,9 +159,12 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         # plotly.js loads with the page, in parallel with Dash's own scripts, instead of after the first
         # layout asks for a graph: half a second sooner to the first chart.
         external_scripts=["/_dash-component-suites/plotly/package_data/plotly.min.js"],
+        on_error=_callback_failed,
     )
     static.init_app(app.server)
-    cache_type = data.init_app(app.server, engine, settings)
+    security.init_app(app, settings)
+    auth.init_app(app.server, engine, settings)  # users and tokens are read through the owner's connection
+    cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
     log.info("cache: %s", cache_type)
     app.layout = shell
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from dashboard import cache, data, kpi, queries
+from dashboard import access, cache, data, kpi, queries
 from dashboard.queries import PARTS, Scope
 from dashboard.viewstate import View, window
 
@@ -182,6 +182,8 @@ def describe(view: View) -> str:
         return ", ".join(f"{r.line} at {r.plant}" for r in rows.itertuples()) or "these lines"
     if view.plants:
         return ", ".join(h[h["plant_id"].isin(view.plants)].drop_duplicates("plant_id")["plant"]) or "these plants"
+    if access.current().plants is not None:  # "all" of someone who sees some plants: name them
+        return ", ".join(h.drop_duplicates("plant_id")["plant"]) or "your plants"
     return "all plants"
 
 

@@ -28,6 +28,16 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "TILE_CACHE_MB": ("128", "memory per process for the sensor explorer's shared tiles"),
     "COMPRESS_AFTER_DAYS": ("7", "TimescaleDB only: compress raw chunks older than this many days"),
     "LOG_LEVEL": ("INFO", "logging level"),
+    "AUTH": ("off", "sign-in: off (everyone sees every plant), password (login page), header (a proxy's user header)"),
+    "AUTH_HEADER": ("X-Forwarded-User", "header mode: the header the reverse proxy sets to the signed-in user"),
+    "SECRET_KEY": ("", "signs session cookies; required when AUTH is not off"),
+    "SESSION_HOURS": ("12", "a sign-in lasts this many hours"),
+    "LOGIN_ATTEMPTS": ("5", "failed sign-ins per user (and 4x that per address) allowed in 15 minutes"),
+    "TRUSTED_PROXIES": (
+        "0",
+        "reverse proxies in front whose X-Forwarded-For/Proto are believed (HTTPS cookies, rate limits)",
+    ),
+    "READER_DATABASE_URL": ("", "pages read through this login role; empty: DATABASE_URL with role plant_reader"),
 }
 
 
@@ -63,8 +73,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = ""
-    redis_url: str = ""
+    database_url: str = field(default="", repr=False)
+    redis_url: str = field(default="", repr=False)
     host: str = "127.0.0.1"
     port: int = 8050
     refresh_seconds: int = 5
@@ -81,6 +91,13 @@ class Settings:
     tile_cache_mb: int = 128
     compress_after_days: int = 7
     log_level: str = "INFO"
+    auth: str = "off"
+    auth_header: str = "X-Forwarded-User"
+    secret_key: str = field(default="", repr=False)
+    session_hours: int = 12
+    login_attempts: int = 5
+    reader_database_url: str = field(default="", repr=False)
+    trusted_proxies: int = 0
 
     @property
     def embedded(self) -> bool:
@@ -113,4 +130,23 @@ def load(env: dict[str, str] | None = None) -> Settings:
         tile_cache_mb=_int("TILE_CACHE_MB", env, 1, 1 << 20),
         compress_after_days=_int("COMPRESS_AFTER_DAYS", env, 1, 3650),
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
+        **_auth(env),
+    )
+
+
+def _auth(env: dict[str, str]) -> dict:
+    auth = _get("AUTH", env).lower() or "off"
+    if auth not in ("off", "password", "header"):
+        raise ConfigError(f"AUTH must be off, password or header, got {auth!r}")
+    secret = _get("SECRET_KEY", env)
+    if auth != "off" and len(secret) < 16:
+        raise ConfigError("SECRET_KEY must be set to at least 16 characters when AUTH is on")
+    return dict(
+        auth=auth,
+        auth_header=_get("AUTH_HEADER", env),
+        secret_key=secret,
+        session_hours=_int("SESSION_HOURS", env, 1, 24 * 90),
+        login_attempts=_int("LOGIN_ATTEMPTS", env, 1, 1000),
+        reader_database_url=_get("READER_DATABASE_URL", env),
+        trusted_proxies=_int("TRUSTED_PROXIES", env, 0, 10),
     )

@@ -1,4 +1,4 @@
-"""What pages call: cached queries with ratios added, on the engine bound by init_app."""
+"""What pages call: cached queries with ratios added, narrowed to what the person or wall screen asking may see."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from dashboard import cache, kpi, queries, tiles
+from dashboard import access, cache, explorer, kpi, queries, tiles
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
 
@@ -52,27 +52,30 @@ def _cached(name: str, fn: Callable[..., pd.DataFrame], *args: object, end: date
 
 
 def plants() -> pd.DataFrame:
-    return _cached("plants", queries.plants)
+    return access.rows(_cached("plants", queries.plants))
 
 
 def hierarchy() -> pd.DataFrame:
-    return _cached("hierarchy", queries.hierarchy)
+    return access.rows(_cached("hierarchy", queries.hierarchy))
 
 
 def oee_totals(start: datetime, end: datetime, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
+    scope = access.scope(scope)
     return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, end=end))
 
 
 def oee_series(start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
+    scope = access.scope(scope)
     return kpi.add_ratios(_cached("oee_series", queries.oee_series, start, end, bucket_s, group, scope, end=end))
 
 
 def oee_daily(first: date, last: date, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
+    scope = access.scope(scope)
     return kpi.add_ratios(_cached("oee_daily", queries.oee_daily, first, last, group, scope))
 
 
 def shifts() -> pd.DataFrame:
-    return _cached("shifts", queries.shifts)
+    return access.rows(_cached("shifts", queries.shifts))
 
 
 def materials() -> pd.DataFrame:
@@ -80,20 +83,33 @@ def materials() -> pd.DataFrame:
 
 
 def downtime_by_reason(start: datetime, end: datetime, scope: Scope = ALL) -> pd.DataFrame:
+    scope = access.scope(scope)
     return _cached("downtime_by_reason", queries.downtime_by_reason, start, end, scope, end=end)
 
 
 def inventory_status(at: datetime, plants_: tuple[str, ...] | None = None) -> pd.DataFrame:
+    plants_ = access.plants(plants_)
     return _cached("inventory_status", queries.inventory_status, at, plants_, end=at)
 
 
 def inventory_levels(start: datetime, end: datetime, plants_: tuple[str, ...] | None, material: str) -> pd.DataFrame:
+    plants_ = access.plants(plants_)
     return _cached("inventory_levels", queries.inventory_levels, start, end, plants_, material, end=end)
 
 
 def inventory_flows(start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str) -> pd.DataFrame:
+    plants_ = access.plants(plants_)
     return _cached("inventory_flows", queries.inventory_flows, start, end, plants_, tz, end=end)
 
 
 def sensors() -> pd.DataFrame:
-    return _cached("sensors", queries.sensors)
+    return access.rows(_cached("sensors", queries.sensors))
+
+
+def sensor_series(sensor_id: int, start: datetime, end: datetime, width_px: int) -> explorer.Series:
+    """One sensor's window for the explorer; a sensor of a plant the principal may not see is unknown."""
+    visible = sensors()
+    match = visible[visible["sensor_id"] == sensor_id]
+    if match.empty:
+        raise LookupError(f"unknown sensor {sensor_id!r}")
+    return explorer.series(engine(), match.iloc[0].to_dict(), start, end, width_px)

@@ -35,8 +35,10 @@ def describe(url: str) -> str:
     return f"{u.database or '?'} on {where}{':' + str(u.port) if u.port else ''}"
 
 
-def create(url: str, *, pool_size: int = 5, app_name: str = "plant-dashboards") -> Engine:
-    """An engine with a small pool that checks connections before use, so a restarted server heals."""
+def create(url: str, *, pool_size: int = 5, app_name: str = "plant-dashboards", options: str = "") -> Engine:
+    """An engine with a small pool that checks connections before use, so a restarted server heals.
+
+    ``options`` are more ``-c name=value`` settings for every session, e.g. the role it acts as."""
     try:
         u = make_url(normalise_url(url))
     except Exception as exc:  # noqa: BLE001
@@ -51,7 +53,7 @@ def create(url: str, *, pool_size: int = 5, app_name: str = "plant-dashboards") 
         pool_recycle=1800,
         # JIT compiling a dashboard's short queries costs more than it saves (seconds over many
         # TimescaleDB chunks), so it is off for the app's sessions.
-        connect_args={"connect_timeout": 5, "application_name": app_name, "options": "-c jit=off"},
+        connect_args={"connect_timeout": 5, "application_name": app_name, "options": f"-c jit=off {options}".strip()},
     )
 
 
@@ -89,3 +91,31 @@ def _ensure_database(admin_url: str, name: str) -> None:
         if not exists:
             conn.execute(sa.text(f'create database "{name}"'))
     engine.dispose()
+
+
+READ_ONLY = "-c default_transaction_read_only=on"
+
+
+def reader(owner: Engine, reader_url: str = "") -> Engine:
+    """The engine pages read through: ``reader_url`` when given, else the owner's login acting as plant_reader
+    (made by migration 007), and read-only transactions either way."""
+    if reader_url:
+        return create(reader_url, options=READ_ONLY, pool_size=8)
+    with owner.connect() as conn:
+        member = conn.execute(
+            sa.text("select pg_has_role(current_user, oid, 'MEMBER') from pg_roles where rolname = 'plant_reader'")
+        ).scalar()
+    role = "-c role=plant_reader " if member else ""
+    if not member:
+        log.warning("role plant_reader is missing; pages use read-only transactions as %s", owner.url.username)
+    return create(owner.url.render_as_string(hide_password=False), options=role + READ_ONLY, pool_size=8)
+
+
+def writer(owner: Engine) -> Engine:
+    """The engine the simulator writes through: plant_writer when it exists (it cannot change the schema)."""
+    with owner.connect() as conn:
+        member = conn.execute(
+            sa.text("select pg_has_role(current_user, oid, 'MEMBER') from pg_roles where rolname = 'plant_writer'")
+        ).scalar()
+    role = "-c role=plant_writer" if member else ""
+    return create(owner.url.render_as_string(hide_password=False), options=role, pool_size=2)

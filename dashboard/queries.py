@@ -206,7 +206,7 @@ def inventory_status(
            left join used u on u.plant_id = s.plant_id and u.material_id = s.material_id
            order by days_of_cover nulls last, s.plant_id, s.material_id""",
         at=at,
-        plants=list(plants_) if plants_ else None,
+        plants=list(plants_) if plants_ is not None else None,  # (): none at all
         days=window_days,
     )
 
@@ -232,7 +232,7 @@ def inventory_levels(
         start=start,
         end=end,
         material=material,
-        plants=list(plants_) if plants_ else None,
+        plants=list(plants_) if plants_ is not None else None,  # (): none at all
     )
 
 
@@ -251,7 +251,7 @@ def inventory_flows(
         start=start,
         end=end,
         tz=tz,
-        plants=list(plants_) if plants_ else None,
+        plants=list(plants_) if plants_ is not None else None,  # (): none at all
     )
 
 
@@ -270,7 +270,13 @@ def sensors(conn: Conn) -> pd.DataFrame:
 
 
 # Telemetry levels, finest first: (relation, seconds per row).
-SENSOR_LEVELS = [("telemetry", 1), ("telemetry_1m", 60), ("telemetry_5m", 300), ("telemetry_1h", 3600)]
+SENSOR_LEVELS = [
+    ("telemetry", 1),
+    ("telemetry_10s", 10),
+    ("telemetry_1m", 60),
+    ("telemetry_5m", 300),
+    ("telemetry_1h", 3600),
+]
 
 
 def _arrays(conn: Conn, query: str, columns: int, **params: object) -> np.ndarray:

@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     topo = simulator.topology(args.seed, args.plants, args.machines)
-    feed = Feed(engine, topo, hf_hours=args.hf_hours, step_s=args.step, sensors=args.sensors)
+    # Rows only from here on: the writer role may insert and update them, never change the schema.
+    feed = Feed(db.writer(engine), topo, hf_hours=args.hf_hours, step_s=args.step, sensors=args.sensors)
     end = args.end or pd.Timestamp.now(tz="UTC").floor("min")
     start = end.floor("D") - pd.Timedelta(days=args.days - 1) if args.days else end
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import cache, data, fmt, kpi
+from dashboard import access, cache, data, fmt, kpi
 from dashboard.figures import empty
 from dashboard.queries import Scope
 
@@ -48,9 +48,10 @@ def parse(params: dict[str, str], plants: pd.DataFrame, default_refresh: int) ->
     chosen = [p for p in asked if p in known] or known
     if unknown := [p for p in asked if p not in known]:
         notices.append(f"Unknown plant {', '.join(repr(p[:30]) for p in unknown[:3])} ignored.")
-    views = [v for v in str(params.get("views") or "oee,inventory").split(",")[:10] if v]
-    good_views = [v for v in views if v in VIEWS] or list(VIEWS)
-    if bad := [v for v in views if v not in VIEWS]:
+    allowed = [v for v in VIEWS if access.view_allowed(v)]  # a wall token names the slides it may show
+    views = [v for v in str(params.get("views") or ",".join(allowed)).split(",")[:10] if v]
+    good_views = [v for v in views if v in allowed] or allowed
+    if bad := [v for v in views if v not in allowed]:
         notices.append(f"Unknown view {', '.join(repr(v[:30]) for v in bad[:3])} ignored.")
     refresh = _int(params.get("refresh"), max(default_refresh, MIN_REFRESH_S), MIN_REFRESH_S, "refresh", notices)
     rotate = _int(params.get("rotate"), 30, MIN_ROTATE_S, "rotate", notices)
@@ -134,7 +135,12 @@ def _dark(fig: go.Figure) -> go.Figure:
 
 
 def slide(view: str, plant_id: str, at: datetime, refresh_s: int) -> dict:
-    """Everything one slide shows, as plain data, cached as a whole: a thousand screens cost one build per interval."""
+    """Everything one slide shows, as plain data, cached as a whole: a thousand screens cost one build per interval.
+
+    The slide comes from the browser's store, so it is checked against what the screen may see before the cache,
+    which is shared by every screen, is asked."""
+    if view not in VIEWS or not access.view_allowed(view) or plant_id not in set(data.plants()["plant_id"]):
+        raise PermissionError(f"slide {str(view)[:20]!r} of plant {str(plant_id)[:20]!r} is not for this screen")
 
     def build() -> dict:
         name = str(data.plants().set_index("plant_id").loc[plant_id, "name"])

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, Patch, State, callback, clientside_callback, dcc, html
 
-from dashboard import cache, data, explorer, figures_explorer
+from dashboard import cache, data, figures_explorer
 
 dash.register_page(__name__, path="/explorer", name="Explorer", title="Sensor explorer · Plant dashboards")
 RANGES = {
@@ -93,9 +93,18 @@ def sensor_choices(machine):  # noqa: ANN001, ANN201
     ]
 
 
-def _chosen(sensor_ids: list[int] | None) -> list[dict]:
+def _chosen(sensor_ids: object) -> list[dict]:
     s = data.sensors()
-    return s[s["sensor_id"].isin(sensor_ids or [])].to_dict("records")
+    ids = [v for v in sensor_ids if isinstance(v, int)] if isinstance(sensor_ids, list) else []
+    return s[s["sensor_id"].isin(ids)].to_dict("records")
+
+
+def _width(width: object) -> int:
+    """The chart's width in pixels as the browser reported it, kept to what a screen can have."""
+    try:
+        return min(max(int(width), 200), 8000)
+    except (TypeError, ValueError):
+        return 1200
 
 
 def _full_window(range_key: str):  # noqa: ANN202
@@ -115,7 +124,7 @@ def draw(sensor_ids, range_key, _reset, width):  # noqa: ANN001, ANN201
     sensors = _chosen(sensor_ids)
     start, end = _full_window(range_key)
     tz = sensors[0]["tz"] if sensors else "UTC"
-    series = [explorer.series(data.engine(), s, start, end, int(width or 1200)) for s in sensors]
+    series = [data.sensor_series(int(s["sensor_id"]), start, end, _width(width)) for s in sensors]
     return figures_explorer.figure(sensors, series, tz), _info(series)
 
 
@@ -138,7 +147,7 @@ def zoom(relayout, sensor_ids, range_key, width):  # noqa: ANN001, ANN201
     p = Patch()
     series = []
     for i, s in enumerate(sensors):
-        ser = explorer.series(data.engine(), s, start, end, int(width or 1200))
+        ser = data.sensor_series(int(s["sensor_id"]), start, end, _width(width))
         series.append(ser)
         values = figures_explorer.trace_values(ser, s["tz"])
         figures_explorer.patch(p, i * figures_explorer.TRACES_PER_SENSOR, values, s["kind"])

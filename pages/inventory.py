@@ -56,7 +56,8 @@ def layout(**_query: str) -> html.Div:
         getRowStyle={
             "styleConditions": [{"condition": "params.data.below === 'yes'", "style": {"backgroundColor": "#fde2e1"}}]
         },
-        dashGridOptions={"overlayNoRowsTemplate": "No stock recorded for these plants"},
+        # A template string would be code to AG Grid (blocked against XSS); the locale text is plain text.
+        dashGridOptions={"localeText": {"noRowsToShow": "No stock recorded for these plants"}},
     )
     levels = html.Div(
         [

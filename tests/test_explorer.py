@@ -88,7 +88,7 @@ def test_the_stop_is_a_gap(sensor_db, width):
 def test_two_app_processes_answer_the_same_zoom_identically(sensor_db, app_factory, browser):
     url = sensor_db.url.render_as_string(hide_password=False)
     first, second = app_factory(url), app_factory(url)
-    page = browser.new_page(viewport={"width": 1400, "height": 800})
+    page = browser.new_page(bypass_csp=True, viewport={"width": 1400, "height": 800})
     bodies: list[str] = []
     page.on(
         "request",

@@ -126,7 +126,7 @@ def test_database_load_does_not_grow_with_screens(db_engine, app_factory, browse
             ).scalar_one()
 
     def run(screens: int) -> int:
-        context = browser.new_context(viewport={"width": 960, "height": 540})
+        context = browser.new_context(bypass_csp=True, viewport={"width": 960, "height": 540})
         pages = [context.new_page() for _ in range(screens)]
         for p in pages:
             p.goto(app.url + "/wall?plant=KA&views=oee&rotate=3600")

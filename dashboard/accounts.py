@@ -1,0 +1,147 @@
+"""People, their plants and wall screen tokens; `python -m dashboard.accounts --help` manages them."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import os
+import secrets
+import sys
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from dashboard import config, db
+from dashboard.access import Principal
+
+# Checked when the user does not exist, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password")
+WALL_VIEWS = ("oee", "inventory")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(engine: Engine, username: str, password: str | None, plants: list[str], all_plants: bool = False) -> None:
+    """Create or replace a user with exactly these plants; no password: signs in through the proxy header only."""
+    hashed = generate_password_hash(password) if password else None
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into app_user (username, password_hash, all_plants) values (:u, :h, :a)"
+                " on conflict (username) do update set password_hash = :h, all_plants = :a, disabled = false"
+            ),
+            {"u": username, "h": hashed, "a": all_plants},
+        )
+        conn.execute(sa.text("delete from user_plant where username = :u"), {"u": username})
+        for p in plants:
+            conn.execute(sa.text("insert into user_plant values (:u, :p)"), {"u": username, "p": p})
+
+
+def disable_user(engine: Engine, username: str) -> bool:
+    with engine.begin() as conn:
+        return (
+            conn.execute(sa.text("update app_user set disabled = true where username = :u"), {"u": username}).rowcount
+            > 0
+        )
+
+
+def user(engine: Engine, username: str) -> Principal | None:
+    """The principal of an enabled user, with the plants granted to them; None for anyone else."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                """select u.all_plants, array_remove(array_agg(p.plant_id), null)
+                   from app_user u left join user_plant p using (username)
+                   where u.username = :u and not u.disabled group by u.all_plants"""
+            ),
+            {"u": username},
+        ).first()
+    if row is None:
+        return None
+    return Principal(username, None if row[0] else frozenset(row[1]))
+
+
+def verify(engine: Engine, username: str, password: str) -> Principal | None:
+    """The user's principal when the password is right, else None (in about the same time either way)."""
+    with engine.connect() as conn:
+        hashed = conn.execute(
+            sa.text("select password_hash from app_user where username = :u and not disabled"), {"u": username}
+        ).scalar()
+    if not check_password_hash(hashed or _DUMMY_HASH, password) or not hashed:
+        return None
+    return user(engine, username)
+
+
+def add_token(engine: Engine, name: str, plants: list[str], views: list[str]) -> str:
+    """A new wall token for these plants and slides; the token is returned once and only its hash is kept."""
+    if bad := [v for v in views if v not in WALL_VIEWS]:
+        raise ValueError(f"unknown wall view {bad[0]!r}; choose from {', '.join(WALL_VIEWS)}")
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("insert into wall_token (name, token_hash, plants, views) values (:n, :h, :p, :v)"),
+            {"n": name, "h": token_hash(token), "p": plants, "v": views},
+        )
+    return token
+
+
+def revoke_token(engine: Engine, name: str) -> int:
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.text("update wall_token set revoked_at = now() where name = :n and revoked_at is null"), {"n": name}
+        ).rowcount
+
+
+def wall(engine: Engine, hashed: str) -> Principal | None:
+    """The principal of a wall token that has not been revoked."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("select name, plants, views from wall_token where token_hash = :h and revoked_at is null"),
+            {"h": hashed},
+        ).first()
+    if row is None:
+        return None
+    return Principal(f"wall:{row[0]}", frozenset(row[1]), frozenset(row[2]), wall=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m dashboard.accounts", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("add-user", help="create or replace a user; the password is read from PASSWORD or asked")
+    a.add_argument("username")
+    a.add_argument("--plants", default="", help="comma-separated plant ids the user may see")
+    a.add_argument("--all-plants", action="store_true")
+    a.add_argument("--no-password", action="store_true", help="signs in through the proxy header only")
+    d = sub.add_parser("disable-user")
+    d.add_argument("username")
+    t = sub.add_parser("add-token", help="a wall screen token; prints the URL to open once on the screen")
+    t.add_argument("name")
+    t.add_argument("--plants", required=True)
+    t.add_argument("--views", default=",".join(WALL_VIEWS))
+    r = sub.add_parser("revoke-token")
+    r.add_argument("name")
+    args = p.parse_args(argv)
+    settings = config.load()
+    if not settings.database_url:
+        sys.exit("error: set DATABASE_URL to the database the dashboard uses")
+    engine = db.create(settings.database_url)
+    split = lambda v: [x for x in v.split(",") if x]  # noqa: E731
+    if args.cmd == "add-user":
+        password = None if args.no_password else os.environ.get("PASSWORD") or getpass.getpass("Password: ")
+        add_user(engine, args.username, password, split(args.plants), args.all_plants)
+        print(f"user {args.username} saved")
+    elif args.cmd == "disable-user":
+        print("disabled" if disable_user(engine, args.username) else "no such user")
+    elif args.cmd == "add-token":
+        token = add_token(engine, args.name, split(args.plants), split(args.views))
+        print(f"open once on the screen: /wall?token={token}")
+    else:
+        print(f"{revoke_token(engine, args.name)} token(s) revoked")
+
+
+if __name__ == "__main__":
+    main()
