@@ -121,6 +121,21 @@ def _callback(app, session: requests.Session, output_prefix: str, values: dict[s
     return session.post(app.url + "/_dash-update-component", json=body)
 
 
+def _download(app, session: requests.Session, chart: str, view: dict) -> str:
+    """What the CSV button of ``chart`` on the OEE page downloads for this view."""
+    button = {"chart": chart, "type": "oee-csv"}
+    body = {
+        "output": "oee-download.data",
+        "outputs": {"id": "oee-download", "property": "data"},
+        "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+        "state": [{"id": "view", "property": "data", "value": view}],
+        "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"],
+    }
+    r = session.post(app.url + "/_dash-update-component", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()["response"]["oee-download"]["data"]["content"]
+
+
 def _kolkata_view() -> dict:
     return viewstate.to_store(viewstate.View("custom", date(2026, 1, 14), date(2026, 1, 15), plants=("CCU",)))
 
@@ -224,6 +239,9 @@ def test_crafted_callbacks_naming_kolkata_get_nothing(app):
         assert r.status_code in (200, 204)
         if r.status_code == 200:
             assert _foreign(r.json()) == set(), prefix
+    for who, shown in ((boss, True), (anna, False)):  # the CSV of the A/P/Q chart, as its button sends it
+        csv = _download(app, who, "oee-groups", _kolkata_view())
+        assert ("Kolkata" in csv or "CCU" in csv) is shown
     r = _callback(app, anna, "exp-graph.figure", {"exp-sensors": [2], "exp-range": "1y", "exp-width": 1200})
     assert r.status_code == 204 or _foreign(r.json()) == set()
     assert "pressure" in json.dumps(_callback(app, boss, "exp-sensors", {"exp-machine": "K1"}).json())

@@ -80,8 +80,8 @@ def test_oee_filter_changes_charts_and_lives_in_the_url(app, page):
     assert oee == pytest.approx([0.5, 0.65])  # Berlin, Kolkata
     # Choose Kolkata in the plant filter, as a person would.
     page.locator("#flt-plants").click()
-    page.keyboard.type("Kolkata")
-    page.keyboard.press("Enter")
+    page.locator(".dash-dropdown-search").fill("Kolkata")  # waits for the popover; typing before it opens is lost
+    page.get_by_role("option", name="Kolkata (Asia/Kolkata)").click()
     page.wait_for_function("window.location.hash.includes('plant=CCU')")
     page.wait_for_function(
         "(() => { const g = document.querySelector('#oee-groups .js-plotly-plot');"
