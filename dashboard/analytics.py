@@ -156,12 +156,17 @@ def _with_gaps(frame: pd.DataFrame, xs: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 def heatmap(view: View, at: datetime) -> pd.DataFrame:
-    """OEE per machine per plant-local day over the view's dates (at most the last 31)."""
-    tz = display_tz(view)
-    start, end = window(view, tz, at)
-    last = (pd.Timestamp(end).tz_convert(tz) - pd.Timedelta(microseconds=1)).date()
-    first = max(pd.Timestamp(start).tz_convert(tz).date(), last - timedelta(days=30))
-    return data.oee_daily(first, last, "machine", scope(view))
+    """OEE per machine per plant-local day over each plant's own dates (at most the last 31): 'today' is a different
+    date in Detroit and in Pune, and one shared calendar would show one plant's yesterday as today."""
+    frames = []
+    for w in plant_windows(view, at):
+        last = (pd.Timestamp(w.end).tz_convert(w.tz) - pd.Timedelta(microseconds=1)).date()
+        first = max(pd.Timestamp(w.start).tz_convert(w.tz).date(), last - timedelta(days=30))
+        frames.append(data.oee_daily(first, last, "machine", scope(view, w.plant_id)))
+    frames = [f for f in frames if len(f)]
+    return (
+        pd.concat(frames, ignore_index=True) if frames else kpi.add_ratios(pd.DataFrame(columns=["day", "key", *PARTS]))
+    )
 
 
 def group_totals(view: View, at: datetime) -> pd.DataFrame:

@@ -1,0 +1,44 @@
+"""Per-plant windows in the analytics layer, on hand-built data in two time zones."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+
+from dashboard import analytics, data
+from dashboard.config import Settings
+from dashboard.viewstate import View
+from tests.known import D, load_known
+
+
+@pytest.fixture
+def known(db_engine):
+    load_known(db_engine)
+    data.init_app(Flask("t"), db_engine, Settings(refresh_seconds=5))
+    return db_engine
+
+
+def _cells(frame) -> set[tuple[str, date]]:  # noqa: ANN001
+    return {(r.key, r.day) for r in frame.itertuples()}
+
+
+def test_heatmap_today_is_each_plants_own_date(known):
+    # 18:45 UTC on the 14th: already 00:15 on the 15th in Kolkata, still 19:45 on the 14th in Berlin.
+    at = D + timedelta(hours=18, minutes=45)
+    cells = _cells(analytics.heatmap(View("today"), at))
+    # Kolkata's today is the 15th (K1 ran 00:00-00:30 local); its 14th (K1, K2 until midnight) is yesterday.
+    # Berlin's today is the 14th (B1 runs 23:30-24:00 local). One UTC calendar gave the 14th for both plants.
+    assert cells == {("K1", date(2026, 1, 15)), ("B1", date(2026, 1, 14))}
+
+
+def test_heatmap_of_custom_dates_keeps_every_plant(known):
+    cells = _cells(analytics.heatmap(View("custom", date(2026, 1, 14), date(2026, 1, 15)), D + timedelta(days=3)))
+    assert cells == {
+        ("B1", date(2026, 1, 14)),
+        ("B1", date(2026, 1, 15)),
+        ("K1", date(2026, 1, 14)),
+        ("K1", date(2026, 1, 15)),
+        ("K2", date(2026, 1, 14)),
+    }
