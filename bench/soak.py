@@ -48,7 +48,7 @@ def main() -> None:
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                page = browser.new_page(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
                 page.goto(app.url + "/wall?views=oee,inventory&rotate=10&refresh=5")
                 t0 = time.monotonic()
                 while time.monotonic() - t0 < a.minutes * 60:

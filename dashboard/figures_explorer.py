@@ -57,7 +57,11 @@ def patch(p: Patch, first: int, values: list[dict], prefix: str) -> None:
             trace["name"] = f"{prefix} · {v['name']}"
 
 
-def figure(sensors: list[dict], series: list[Series], tz: str) -> go.Figure:
+def figure(
+    sensors: list[dict], series: list[Series], tz: str, window: tuple | None = None, revision: str = "explorer"
+) -> go.Figure:
+    """One row per sensor. The x-axis spans ``window`` (UTC) even where data is missing, so a year that holds four
+    months of readings looks like it; ``revision`` changes with the selection, so a new choice drops an old zoom."""
     if not sensors:
         return empty("Choose a machine and at least one sensor")
     titles = [f"{s['kind']} ({s['unit']})" for s in sensors]
@@ -129,13 +133,16 @@ def figure(sensors: list[dict], series: list[Series], tz: str) -> go.Figure:
                 )
         fig.update_yaxes(title_text=sensor["unit"], row=row, col=1)
     fig.update_xaxes(type="date")
+    if window is not None:
+        lo, hi = (local_x(np.array([pd.Timestamp(t).value // 1_000_000]), tz)[0] for t in window)
+        fig.update_xaxes(range=[lo, hi])
     fig.update_xaxes(title_text=f"Time ({tz})", row=len(sensors), col=1)
     fig.update_layout(**{k: v for k, v in BASE_LAYOUT.items() if k not in ("xaxis", "yaxis")})
     fig.update_xaxes(gridcolor="#e9edf3")
     fig.update_yaxes(gridcolor="#e9edf3")
     fig.update_layout(
         height=max(320, 260 * len(sensors) + 80),
-        uirevision="explorer",
+        uirevision=revision,
         hovermode="x unified",
         showlegend=True,  # a single raw trace still names itself, so the legend never vanishes on a deep zoom
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"),

@@ -125,7 +125,8 @@ def draw(sensor_ids, range_key, _reset, width):  # noqa: ANN001, ANN201
     start, end = _full_window(range_key)
     tz = sensors[0]["tz"] if sensors else "UTC"
     series = [data.sensor_series(int(s["sensor_id"]), start, end, _width(width)) for s in sensors]
-    return figures_explorer.figure(sensors, series, tz), _info(series)
+    revision = f"{range_key}|{sensor_ids}|{_reset}"
+    return figures_explorer.figure(sensors, series, tz, (start, end), revision), _info(series)
 
 
 @callback(
