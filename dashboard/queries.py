@@ -279,30 +279,46 @@ SENSOR_LEVELS = [
 ]
 
 
-def _arrays(conn: Conn, query: str, columns: int, **params: object) -> np.ndarray:
-    """Rows as one float64 array (columns along axis 1), streamed with COPY and parsed by pandas' C reader: for
-    zooms, where building Python tuples per row is the slow part (46,800 readings: 45 ms by fetchall, 25 by COPY)."""
+_PG_EPOCH_MS = 946_684_800_000.0  # PostgreSQL counts timestamps in microseconds from 2000-01-01 UTC
+_BINARY = {"t": ">i8", "f": ">f8", "i": ">i8"}
+
+
+def _arrays(conn: Conn, query: str, kinds: str, **params: object) -> np.ndarray:
+    """Rows as one float64 array, a column per letter of ``kinds`` (t: timestamptz as epoch ms, f: float8, i: int8).
+
+    Streamed with binary COPY and read by numpy in one go: the server formats no text and no Python object is made
+    per row (46,800 readings: 45 ms by fetchall, 25 by text COPY and pandas, 9 this way)."""
     with conn.connect() if isinstance(conn, Engine) else nullcontext(conn) as c:
         cur = c.connection.dbapi_connection.cursor()
         try:
             bound = cur.mogrify(query, params).decode()  # the driver's own parameter binding, as execute() does
-            buf = io.StringIO()
-            cur.copy_expert(f"copy ({bound}) to stdout", buf)
+            buf = io.BytesIO()
+            cur.copy_expert(f"copy ({bound}) to stdout with (format binary)", buf)
         finally:
             cur.close()
-    if not buf.tell():
-        return np.empty((0, columns))
-    buf.seek(0)
-    return pd.read_csv(buf, sep="\t", header=None, dtype=np.float64).to_numpy().reshape(-1, columns)
+    raw = buf.getvalue()
+    start = 19 + int.from_bytes(raw[15:19], "big")  # signature, flags, header extension
+    fields = [("n", ">i2")]
+    for i, k in enumerate(kinds):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", _BINARY[k])]
+    rows = np.frombuffer(
+        raw, dtype=np.dtype(fields), offset=start, count=(len(raw) - start - 2) // (2 + 12 * len(kinds))
+    )
+    if len(rows) and not all((rows[f"len{i}"] == 8).all() for i in range(len(kinds))):
+        raise ValueError("a NULL or a wider column in a sensor query; every column must be 8 bytes")
+    out = np.empty((len(rows), len(kinds)))
+    for i, k in enumerate(kinds):
+        out[:, i] = rows[f"v{i}"] / 1000.0 + _PG_EPOCH_MS if k == "t" else rows[f"v{i}"]
+    return out
 
 
 def sensor_raw(conn: Conn, sensor_id: int, start: datetime, end: datetime, limit: int = 10_000_000) -> np.ndarray:
     """Raw readings in [start, end), oldest first, as rows of (epoch ms, value); at most ``limit`` of them."""
     return _arrays(
         conn,
-        "select (extract(epoch from ts) * 1000)::float8, value from telemetry"
-        " where sensor_id = %(s)s and ts >= %(a)s and ts < %(b)s order by ts limit %(n)s",
-        2,
+        "select ts, value::float8 from telemetry where sensor_id = %(s)s and ts >= %(a)s and ts < %(b)s"
+        " order by ts limit %(n)s",
+        "tf",
         n=limit,
         s=sensor_id,
         a=start,
@@ -316,9 +332,9 @@ def sensor_level(conn: Conn, sensor_id: int, start: datetime, end: datetime, lev
         raise ValueError(f"unknown sensor level {level!r}")
     return _arrays(
         conn,
-        f"""select (extract(epoch from bucket) * 1000)::float8, min, max, sum, count
+        f"""select bucket, min::float8, max::float8, sum::float8, count::int8
             from {level} where sensor_id = %(s)s and bucket >= %(a)s and bucket < %(b)s order by bucket""",
-        5,
+        "tfffi",
         s=sensor_id,
         a=start,
         b=end,
