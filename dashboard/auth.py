@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -156,6 +158,9 @@ class Gate:
                 "expired": "Your session has ended. Please sign in again.",
             }.get(request.args.get("reason", ""), "")
             return _page(nxt, reason, 200)
+        # The form carries a token from this browser's session, so another site cannot sign it in as someone else.
+        if not hmac.compare_digest(request.form.get("csrf", ""), session.get("csrf", "-")):
+            return _page(nxt, "The sign-in form was out of date. Please try again.", 400)
         username = request.form.get("username", "")[:64]
         password = request.form.get("password", "")[:1024]
         keys = self._throttle_keys(username)
@@ -183,6 +188,12 @@ _HEAD = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Si
 <h1 class="h4 mb-3">Plant dashboards</h1>"""
 
 
+def _csrf() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
 def _page(nxt: str, message: str, status: int, form: bool = True) -> tuple[str, int]:
     alert = f'<div class="alert alert-warning py-2" role="alert">{escape(message)}</div>' if message else ""
     if not form:
@@ -190,6 +201,7 @@ def _page(nxt: str, message: str, status: int, form: bool = True) -> tuple[str, 
     return (
         f"""{_HEAD}{alert}
 <form method="post" action="/login"><input type="hidden" name="next" value="{escape(nxt)}">
+<input type="hidden" name="csrf" value="{escape(_csrf())}">
 <div class="mb-2"><label class="form-label" for="username">User name</label>
 <input class="form-control" id="username" name="username" autocomplete="username" required autofocus></div>
 <div class="mb-3"><label class="form-label" for="password">Password</label>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -77,11 +78,19 @@ def app(known_db):
     proc.stop()
 
 
-def _signed_in(app, username: str) -> requests.Session:
+def _form(app, s: requests.Session) -> str:
+    """The sign-in form's token for this session, as a browser gets it by opening the page."""
+    return re.search(r'name="csrf" value="([^"]+)"', s.get(app.url + "/login").text).group(1)
+
+
+def _sign_in(app, username: str, password: str, **kwargs: object) -> tuple[requests.Session, requests.Response]:
     s = requests.Session()
-    r = s.post(
-        app.url + "/login", data={"username": username, "password": f"{username}-password"}, allow_redirects=False
-    )
+    data = {"username": username, "password": password, "csrf": _form(app, s)}
+    return s, s.post(app.url + "/login", data=data, allow_redirects=False, **kwargs)
+
+
+def _signed_in(app, username: str) -> requests.Session:
+    s, r = _sign_in(app, username, f"{username}-password")
     assert r.status_code == 302, r.text
     return s
 
@@ -167,29 +176,31 @@ def test_sessions_expire_and_cannot_be_forged(app):
 
 
 def test_wrong_password_fails_and_is_rate_limited(app):
-    def attempt(password: str) -> requests.Response:
-        return requests.post(app.url + "/login", data={"username": "carl", "password": password}, allow_redirects=False)
-
     for _ in range(3):  # LOGIN_ATTEMPTS=3
-        r = attempt("guess")
+        _, r = _sign_in(app, "carl", "guess")
         assert r.status_code == 401 and "Wrong user name or password" in r.text
-    r = attempt("carl-password")  # the right one, too late
+    _, r = _sign_in(app, "carl", "carl-password")  # the right one, too late
     assert r.status_code == 429 and "Too many failed sign-ins" in r.text
-    ok = requests.post(
-        app.url + "/login", data={"username": "anna", "password": "anna-password"}, allow_redirects=False
-    )
+    _, ok = _sign_in(app, "anna", "anna-password")
     assert ok.status_code == 302  # another user from the same address is not locked out by carl's failures
     cookie = ok.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie  # plain HTTP here
 
 
+def test_sign_in_needs_the_forms_own_token(app):
+    data = {"username": "anna", "password": "anna-password"}
+    r = requests.post(app.url + "/login", data=data, allow_redirects=False)  # as another site's form would
+    assert r.status_code == 400 and "out of date" in r.text
+    other = requests.Session()
+    token = _form(app, other)  # a token, but from another session
+    r = requests.post(app.url + "/login", data=data | {"csrf": token}, allow_redirects=False)
+    assert r.status_code == 400
+    assert requests.get(app.url + "/oee", cookies=r.cookies, allow_redirects=False).status_code == 302
+
+
 def test_cookies_are_secure_behind_an_https_proxy(app):
-    r = requests.post(
-        app.url + "/login",
-        data={"username": "anna", "password": "anna-password"},
-        headers={"X-Forwarded-Proto": "https"},
-        allow_redirects=False,
-    )
+    _, r = _sign_in(app, "anna", "anna-password", headers={"X-Forwarded-Proto": "https"})
+    assert r.status_code == 302
     assert "Secure" in r.headers["Set-Cookie"]
     assert "max-age" in r.headers["Strict-Transport-Security"]
 

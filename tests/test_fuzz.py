@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -62,7 +63,8 @@ def target(pg_admin_url):
     accounts.add_user(engine, "anna", "anna-password", ["BER"])
     app = AppProcess(url, AUTH="password", SECRET_KEY="fuzz-secret-0123456789", REFRESH_SECONDS="60")
     session = requests.Session()
-    assert session.post(app.url + "/login", data={"username": "anna", "password": "anna-password"}).ok
+    csrf = re.search(r'name="csrf" value="([^"]+)"', session.get(app.url + "/login").text).group(1)
+    assert session.post(app.url + "/login", data={"username": "anna", "password": "anna-password", "csrf": csrf}).ok
     deps = [c for c in session.get(app.url + "/_dash-dependencies").json() if not c.get("clientside_function")]
     yield engine, app, session, deps
     app.stop()
