@@ -16,7 +16,7 @@ from dashboard import queries
 RAW = "telemetry"
 TILE_ROWS = 1440  # level rows per tile: a day of minutes, five days of 5-minute rows, 60 days of hours
 RAW_TILE_S = 3600  # an hour of 1 Hz readings
-LIVE_MARGIN_S = 120  # a tile ending this close to now may still grow: it lives one refresh interval
+LIVE_MARGIN_S = 3600  # a tile ending within the last hour may still get late rows: it lives one refresh interval
 
 
 def tile_seconds(level: str) -> int:

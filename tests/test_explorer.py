@@ -104,7 +104,11 @@ def test_two_app_processes_answer_the_same_zoom_identically(sensor_db, app_facto
     page.wait_for_function("document.querySelector('#exp-info').innerText.includes('20,400 readings')", timeout=20000)
     a = (T0 + timedelta(hours=4)).strftime("%Y-%m-%d %H:%M:%S")
     b = (T0 + timedelta(hours=4, minutes=30)).strftime("%Y-%m-%d %H:%M:%S")
-    page.wait_for_function("document.querySelector('#exp-graph .js-plotly-plot')._fullData.length > 0")
+    # The 1-year figure itself must be drawn first: a zoom on the figure it replaces would be dropped with it.
+    page.wait_for_function(
+        "(() => { const g = document.querySelector('#exp-graph .js-plotly-plot');"
+        " return g && g._fullLayout && String(g._fullLayout.uirevision).startsWith('1y'); })()"
+    )
     # Zoom to half an hour inside the series, in the plant's time (Berlin), as a drag on the chart would.
     local = lambda t: pd.Timestamp(t).tz_convert("Europe/Berlin").strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
     page.evaluate(
