@@ -129,3 +129,24 @@ def test_two_app_processes_answer_the_same_zoom_identically(sensor_db, app_facto
     one, two = ask(first.url), ask(second.url)
     assert one == two
     assert "1,800 readings" in json.dumps(one)
+
+
+@pytest.mark.parametrize(
+    ("first", "regular"),
+    [("2026-03-28 12:00", True), ("2026-03-29 00:00", False)],  # Berlin moves its clocks at 01:00 UTC on the 29th
+)
+def test_envelopes_send_one_grid_unless_the_wall_clock_jumps(first, regular):
+    from dashboard import figures_explorer
+
+    x = pd.date_range(first, periods=12, freq="10min", tz="UTC").as_unit("ms").asi8
+    ones = np.ones(len(x))
+    s = explorer.Series(x, ones, ones - 1, ones + 1, x[:0], ones[:0], "mean, min–max per 10 min", 1200)
+    values = figures_explorer.trace_values(s, "Europe/Berlin")
+    if regular:
+        assert [("x" in v, v.get("dx")) for v in values[:3]] == [(False, 600_000.0)] * 3
+        assert (
+            values[0]["x0"]
+            == pd.Timestamp(first).tz_localize("UTC").tz_convert("Europe/Berlin").tz_localize(None).value / 1e6
+        )
+    else:
+        assert all("x" in v and len(v["x"]) == 12 for v in values[:3])
