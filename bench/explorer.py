@@ -2,7 +2,8 @@
 (FigureResampler, same output size, same data, same windows, in the same run) and a naive full-resolution figure.
 
 Reports per-zoom callback time (median, p95) and bytes sent, for our zooms with an empty tile cache (every tile read
-from the database), the same zooms again (tiles shared across sessions), and new random zooms after those. plotly-resampler needs plotly < 7, so it runs in its own
+from the database), the same zooms again (tiles shared across sessions), the same zooms in another worker (its memory
+empty, tiles from Redis), and new random zooms after those. plotly-resampler needs plotly < 7, so it runs in its own
 venv (.venv-resampler, created on first use from bench/requirements-resampler.txt).
 Usage: python -m bench.explorer [--points 10000000] [--width 1200] [--zooms 100] [--database NAME]
 (--database keeps the loaded database under NAME and reuses it on the next run, e.g. to open it in the app.)
@@ -24,11 +25,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+import redis
 import sqlalchemy as sa
 from dash import Patch
+from flask import Flask
 
 from bench.common import ROOT, report, scratch_database
 from dashboard import explorer, figures_explorer, ingest, queries, rollups, tiles
+from dashboard.config import Settings
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -162,6 +166,7 @@ def main() -> None:
     p.add_argument("--points", type=int, default=10_000_000)
     p.add_argument("--width", type=int, default=1200)
     p.add_argument("--zooms", type=int, default=100)
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="the tiles' shared cache (flushed)")
     p.add_argument("--database", help="keep the loaded series in this database and reuse it when it exists")
     a = p.parse_args()
     n_out = 2 * a.width
@@ -175,15 +180,24 @@ def main() -> None:
             load(engine, x, y)
             print(f"loaded {a.points:,} readings and rolled them up in {time.perf_counter() - t:.0f} s")
         sensor = queries.sensors(engine).iloc[0].to_dict()
-        tiles.TILES.clear()
+        redis.Redis.from_url(a.redis_url).flushdb()
+        shared = tiles.shared_store(Flask("bench"), Settings(redis_url=a.redis_url))
+        tiles.TILES.configure(128 * 2**20, 3600, 5, shared)
         cold = ours(engine, sensor, wins, a.width)  # every tile read from the database on first touch
         warm = ours(engine, sensor, wins, a.width)  # the same zooms again, from any session: tiles are shared
+        tile_mb = tiles.TILES.nbytes / 2**20
+        tiles.TILES.clear()  # another worker: its own memory is empty, Redis holds what the first one read
+        other = ours(engine, sensor, wins, a.width)
         fresh = ours(engine, sensor, windows(x, a.zooms, seed=11)[5:], a.width)  # new random zooms after those
-    tile_mb = tiles.TILES.nbytes / 2**20
     r = resampler(x, y, wins, n_out, tmp)
     n_s, n_bytes = naive(x, y)
     print("zoom sequence (ours, cold): " + ", ".join(f"{t:.0f} ms {lab}" for t, _, lab in cold[:5]))
-    rows = {"ours, tiles cold": cold, "ours, same zooms again": warm, "ours, new random zooms": fresh}
+    rows = {
+        "ours, tiles cold": cold,
+        "ours, same zooms again": warm,
+        "ours, another worker": other,
+        "ours, new random zooms": fresh,
+    }
     stats = {k: _stats([t for t, _, _ in v], [b for _, b, _ in v]) for k, v in rows.items()}
     stats["plotly-resampler"] = (r["median_ms"], r["p95_ms"], r["median_bytes"])
     for k, (med, p95, size) in stats.items():
@@ -207,6 +221,7 @@ def main() -> None:
         for k, s in (
             ("cold", stats["ours, tiles cold"]),
             ("warm", stats["ours, same zooms again"]),
+            ("other_worker", stats["ours, another worker"]),
             ("new_zooms", stats["ours, new random zooms"]),
         )
         for what, v, b, unit in (

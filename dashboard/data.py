@@ -30,7 +30,8 @@ _state = _State()
 def init_app(server: Flask, engine: Engine, settings: Settings) -> str:
     """Bind the engine and the cache; return the cache type."""
     _state.engine, _state.settings = engine, settings
-    tiles.TILES.configure(settings.tile_cache_mb * 2**20, settings.cache_timeout, settings.refresh_seconds)
+    shared = tiles.shared_store(server, settings)
+    tiles.TILES.configure(settings.tile_cache_mb * 2**20, settings.cache_timeout, settings.refresh_seconds, shared)
     return cache.init_app(server, settings)
 
 

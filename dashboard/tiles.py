@@ -1,7 +1,9 @@
-"""Fixed time tiles of one sensor level, kept in a bounded per-process cache: a zoom reads tiles, not rows."""
+"""Fixed time tiles of one sensor level, kept in a bounded per-process cache (and Redis): zooms read tiles."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import threading
 import time
@@ -9,9 +11,14 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 
 import numpy as np
+from flask import Flask
+from flask_caching import Cache
 from sqlalchemy.engine import Engine
 
 from dashboard import queries
+from dashboard.config import Settings
+
+log = logging.getLogger(__name__)
 
 RAW = "telemetry"
 TILE_ROWS = 1440  # level rows per tile: a day of minutes, five days of 5-minute rows, 60 days of hours
@@ -27,20 +34,54 @@ class TileCache:
     """Least recently used tiles up to ``max_bytes``. Tiles are a pure function of the database, shared by every
     session and rebuilt on a miss, so any worker (or a restarted one) answers any zoom the same way."""
 
-    def __init__(self, max_bytes: int = 128 * 2**20, ttl_s: float = 300, live_ttl_s: float = 5) -> None:
+    def __init__(
+        self, max_bytes: int = 128 * 2**20, ttl_s: float = 300, live_ttl_s: float = 5, shared: object = None
+    ) -> None:
         self.max_bytes, self.ttl_s, self.live_ttl_s = max_bytes, ttl_s, live_ttl_s
+        self.shared = shared  # a cachelib backend (Redis) that other workers read too, or None
         self._tiles: OrderedDict[tuple, tuple[float, np.ndarray]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self._shared_down_until = 0.0
+        self.hits = self.misses = self.shared_hits = 0
 
     @property
     def nbytes(self) -> int:
         return self._bytes
 
-    def configure(self, max_bytes: int, ttl_s: float, live_ttl_s: float) -> None:
-        self.max_bytes, self.ttl_s, self.live_ttl_s = max_bytes, ttl_s, live_ttl_s
+    def configure(self, max_bytes: int, ttl_s: float, live_ttl_s: float, shared: object = None) -> None:
+        self.max_bytes, self.ttl_s, self.live_ttl_s, self.shared = max_bytes, ttl_s, live_ttl_s, shared
         self.clear()
+
+    def _shared_get(self, keys: list[tuple], now: float) -> dict[tuple, tuple[float, np.ndarray]]:
+        if self.shared is None or not keys or now < self._shared_down_until:
+            return {}
+        try:
+            values = self.shared.get_many(*(_shared_key(k) for k in keys))
+        except Exception as exc:  # noqa: BLE001 - a shared cache that is away: read the database instead
+            self._shared_failed(exc, now)
+            return {}
+        return {k: v for k, v in zip(keys, values, strict=True) if v is not None and v[0] > now}
+
+    def _shared_set(self, tiles: dict[tuple, tuple[float, np.ndarray]], now: float) -> None:
+        """Hand what was just read to the other workers, off the request's path: the zoom does not wait for Redis."""
+        if self.shared is None or not tiles or now < self._shared_down_until:
+            return
+        threading.Thread(target=self._shared_write, args=(tiles, now), daemon=True, name="tile-share").start()
+
+    def _shared_write(self, tiles: dict[tuple, tuple[float, np.ndarray]], now: float) -> None:
+        by_timeout: dict[int, dict[str, tuple[float, np.ndarray]]] = {}
+        for key, value in tiles.items():  # the expiry travels with the tile; Redis keeps it a second longer
+            by_timeout.setdefault(max(1, int(value[0] - now) + 1), {})[_shared_key(key)] = value
+        try:
+            for timeout, batch in by_timeout.items():
+                self.shared.set_many(batch, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001
+            self._shared_failed(exc, now)
+
+    def _shared_failed(self, exc: Exception, now: float) -> None:
+        log.warning("shared tile cache unavailable for 5 s: %s", exc)
+        self._shared_down_until = now + 5
 
     def clear(self) -> None:
         with self._lock:
@@ -76,19 +117,31 @@ class TileCache:
         now = time.time()
         base = (engine.url.render_as_string(hide_password=True), sensor_id, level)
         parts = {k: self._get((*base, k), now) for k in range(first, last)}
-        missing = [k for k, v in parts.items() if v is None]
-        for run in _runs(missing):
+        # Tiles another worker already read come from the shared cache, with the expiry they were read with.
+        for key, (expires, tile) in self._shared_get([(*base, k) for k, v in parts.items() if v is None], now).items():
+            self._put(key, tile, expires)
+            parts[key[-1]] = tile
+            self.shared_hits += 1
+        read_now: dict[tuple, tuple[float, np.ndarray]] = {}
+        for run in _runs([k for k, v in parts.items() if v is None]):
             a, b = run[0] * span, (run[-1] + 1) * span
             read = _read(engine, sensor_id, level, a, b)
             cuts = np.searchsorted(read[:, 0], np.arange(a, b + 1, span, dtype=np.float64) * 1000)
             for i, k in enumerate(run):
                 tile = read[cuts[i] : cuts[i + 1]].copy()
                 live = (k + 1) * span > now - LIVE_MARGIN_S
-                self._put((*base, k), tile, now + (self.live_ttl_s if live else self.ttl_s))
+                expires = now + (self.live_ttl_s if live else self.ttl_s)
+                self._put((*base, k), tile, expires)
+                read_now[(*base, k)] = (expires, tile)
                 parts[k] = tile
+        self._shared_set(read_now, now)
         out = np.concatenate([parts[k] for k in range(first, last)]) if parts else np.empty((0, 2))
         lo, hi = np.searchsorted(out[:, 0], [start.timestamp() * 1000, end.timestamp() * 1000])
         return out[lo:hi]
+
+
+def _shared_key(key: tuple) -> str:
+    return "tile:" + hashlib.sha1(repr(key).encode()).hexdigest()
 
 
 def _runs(keys: list[int]) -> list[list[int]]:
@@ -130,4 +183,23 @@ def envelope(rows: np.ndarray, bucket_s: float) -> np.ndarray:
     )
 
 
+def shared_store(server: Flask, settings: Settings) -> object:
+    """The tiles' own Redis cache (one Cache per purpose), so a tile one worker read serves every worker; None
+    without REDIS_URL."""
+    if not settings.redis_url:
+        return None
+    store.init_app(
+        server,
+        config={
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": settings.redis_url,
+            "CACHE_KEY_PREFIX": "pd-tile:",
+            "CACHE_OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        },
+    )
+    with server.app_context():
+        return store.cache  # the backend itself, usable from any thread without an app context
+
+
+store = Cache()
 TILES = TileCache()

@@ -1,16 +1,22 @@
 """The explorer's tile cache: exactly the rows of the window at every level, live tiles re-read, a bounded budget,
-and an envelope that keeps every bucket's extremes."""
+tiles shared between workers through Redis, and an envelope that keeps every bucket's extremes."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+import redis
+import sqlalchemy as sa
+from flask import Flask
 
 from dashboard import ingest, queries, rollups, tiles
+from dashboard.config import Settings
 from tests.known import load_known
+from tests.test_cache import REDIS_URL
 
 T0 = datetime(2026, 3, 2, 22, 0, 0, tzinfo=UTC)
 
@@ -118,3 +124,32 @@ def test_envelope_keeps_every_bucket_extreme_and_mean(bucket_s, seed, shape):
     np.testing.assert_array_equal(env[:, 2], want["max"].to_numpy())
     np.testing.assert_allclose(env[:, 3], want["mean"].to_numpy(), rtol=1e-12)
     np.testing.assert_array_equal(env[:, 4], want["count"].to_numpy())
+
+
+@pytest.fixture
+def redis_backend():
+    client = redis.Redis.from_url(REDIS_URL)
+    client.ping()  # scripts/test starts a Redis when the machine has none: a failure here is real
+    client.flushdb()
+    return tiles.shared_store(Flask("t"), Settings(redis_url=REDIS_URL))
+
+
+def test_a_tile_one_worker_read_serves_another_through_redis(sensor_rows, redis_backend):
+    window = (T0, T0 + timedelta(hours=2))
+    first = tiles.TileCache(shared=redis_backend).rows(sensor_rows, 1, tiles.RAW, *window)
+    client, deadline = redis.Redis.from_url(REDIS_URL), time.monotonic() + 5
+    while client.dbsize() < 2 and time.monotonic() < deadline:  # the two tiles are handed over off the request path
+        time.sleep(0.02)
+    with sensor_rows.begin() as conn:
+        conn.execute(sa.text("delete from telemetry"))  # from here on only the shared cache has the readings
+    other = tiles.TileCache(shared=redis_backend)  # another worker: its own memory is empty
+    np.testing.assert_array_equal(other.rows(sensor_rows, 1, tiles.RAW, *window), first)
+    assert other.shared_hits == 2 and len(first) == 2 * 3600 - 1000
+    assert len(tiles.TileCache().rows(sensor_rows, 1, tiles.RAW, *window)) == 0  # the database really is empty
+
+
+def test_a_shared_cache_that_is_away_costs_nothing_but_the_database_read(sensor_rows):
+    away = tiles.shared_store(Flask("t"), Settings(redis_url="redis://127.0.0.1:1/0"))
+    cache = tiles.TileCache(shared=away)
+    rows = cache.rows(sensor_rows, 1, tiles.RAW, T0, T0 + timedelta(hours=1))
+    assert len(rows) == 3600 and cache.shared_hits == 0
