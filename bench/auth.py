@@ -8,58 +8,25 @@ Usage: python -m bench.auth [--requests 300]
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
-import subprocess
-import sys
 import time
 from datetime import date
 
 import pandas as pd
 import requests
 
-from bench.common import ROOT, report, scratch_database
+from bench.common import report, scratch_database
 from dashboard import accounts, rollups, simulator, viewstate
 from dashboard.simulate import Feed
-from tests.conftest import free_port
+from tests import dash_client
+from tests.conftest import AppProcess
 
 SECRET = "bench-secret-0123456789abcdef"
 
 
-def start(url: str, **env: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    full = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "DEMO": "0", "LOG_LEVEL": "WARNING", **env}
-    full.pop("REDIS_URL", None)
-    log = open(ROOT / ".data" / f"bench-auth-{port}.log", "w")  # noqa: SIM115 - the app's own log, for when it fails
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=full, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            requests.get(base + "/healthz", timeout=2)
-            return proc, base
-        except requests.ConnectionError:
-            time.sleep(0.25)
-    raise RuntimeError("app did not start")
-
-
-def body(session: requests.Session, base: str, prefix: str, values: dict) -> dict:
-    cb = next(c for c in session.get(base + "/_dash-dependencies").json() if c["output"].lstrip(".").startswith(prefix))
-    parts = cb["output"][2:-2].split("...")
-    return {
-        "output": cb["output"],
-        "outputs": [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts],
-        "inputs": [dict(d, value=values.get(d["id"])) for d in cb["inputs"]],
-        "state": [dict(d, value=values.get(d["id"])) for d in cb.get("state", [])],
-        "changedPropIds": [f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
-    }
-
-
-def signed_in(base: str, user: str) -> requests.Session:
-    s = requests.Session()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', s.get(base + "/login").text).group(1)
-    s.post(base + "/login", data={"username": user, "password": f"{user}-password", "csrf": csrf}).raise_for_status()
-    return s
+def request(session: requests.Session, base: str, prefix: str, values: dict) -> dict:
+    cb = dash_client.find(dash_client.server_callbacks(base, session), prefix)
+    return dash_client.body(cb, dash_client.by_id(cb, values))
 
 
 def timed(session: requests.Session, base: str, payload: dict, n: int) -> list[float]:
@@ -87,19 +54,21 @@ def main() -> None:
         accounts.add_user(engine, "one", "one-password", [plant])
         accounts.add_user(engine, "all", "all-password", [], all_plants=True)
         url = engine.url.render_as_string(hide_password=False)
-        off, off_url = start(url)
-        on, on_url = start(url, AUTH="password", SECRET_KEY=SECRET)
+        off = AppProcess(url, LOG_LEVEL="WARNING")
+        on = AppProcess(url, LOG_LEVEL="WARNING", AUTH="password", SECRET_KEY=SECRET)
+        off_url, on_url = off.url, on.url
         try:
             view = {"view": viewstate.to_store(viewstate.View("7d")), "tick": 0}
             wall = {"wall-tick": 1, "wall-slide": 0, "wall-config": {"slides": [["oee", plant, "UTC"]], "refresh": 15}}
             figures = []
             for name, prefix, values in (("overview", "ov-cards", view), ("wall", "wall-plant", wall)):
                 anon = requests.Session()
-                base = statistics.median(timed(anon, off_url, body(anon, off_url, prefix, values), a.requests))
+                base = statistics.median(timed(anon, off_url, request(anon, off_url, prefix, values), a.requests))
                 line = f"{name:9s} AUTH=off {base:6.1f} ms"
                 for user in ("all", "one"):
-                    s = signed_in(on_url, user)
-                    med = statistics.median(timed(s, on_url, body(s, on_url, prefix, values), a.requests))
+                    s, r = dash_client.sign_in(on_url, user, f"{user}-password")
+                    r.raise_for_status()
+                    med = statistics.median(timed(s, on_url, request(s, on_url, prefix, values), a.requests))
                     line += f" | signed in, {user} plant(s) {med:6.1f} ms ({med / base:.2f}x)"
                     figures.append(
                         dict(
@@ -113,9 +82,8 @@ def main() -> None:
                     )
                 print(line + "  (medians)")
         finally:
-            for proc in (off, on):
-                proc.terminate()
-                proc.wait(10)
+            off.stop()
+            on.stop()
     print(f"({a.requests} warm requests each, {date.today()})")
     report("auth", figures)
 

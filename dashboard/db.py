@@ -96,26 +96,28 @@ def _ensure_database(admin_url: str, name: str) -> None:
 READ_ONLY = "-c default_transaction_read_only=on"
 
 
-def reader(owner: Engine, reader_url: str = "") -> Engine:
-    """The engine pages read through: ``reader_url`` when given, else the owner's login acting as plant_reader
-    (made by migration 007), and read-only transactions either way."""
-    if reader_url:
-        return create(reader_url, options=READ_ONLY, pool_size=8)
+def _acting_as(owner: Engine, role: str) -> str:
+    """``-c role=...`` when the owner's login may act as ``role`` (migration 007 made it), else nothing."""
     with owner.connect() as conn:
         member = conn.execute(
-            sa.text("select pg_has_role(current_user, oid, 'MEMBER') from pg_roles where rolname = 'plant_reader'")
+            sa.text("select pg_has_role(current_user, oid, 'MEMBER') from pg_roles where rolname = :r"), {"r": role}
         ).scalar()
-    role = "-c role=plant_reader " if member else ""
     if not member:
-        log.warning("role plant_reader is missing; pages use read-only transactions as %s", owner.url.username)
-    return create(owner.url.render_as_string(hide_password=False), options=role + READ_ONLY, pool_size=8)
+        log.warning("role %s is missing; connecting as %s without it", role, owner.url.username)
+    return f"-c role={role}" if member else ""
+
+
+def reader(owner: Engine, reader_url: str = "") -> Engine:
+    """The engine pages read through: ``reader_url`` when given, else the owner's login acting as plant_reader,
+    and read-only transactions either way."""
+    if reader_url:
+        return create(reader_url, options=READ_ONLY, pool_size=8)
+    options = f"{_acting_as(owner, 'plant_reader')} {READ_ONLY}".strip()
+    return create(owner.url.render_as_string(hide_password=False), options=options, pool_size=8)
 
 
 def writer(owner: Engine) -> Engine:
     """The engine the simulator writes through: plant_writer when it exists (it cannot change the schema)."""
-    with owner.connect() as conn:
-        member = conn.execute(
-            sa.text("select pg_has_role(current_user, oid, 'MEMBER') from pg_roles where rolname = 'plant_writer'")
-        ).scalar()
-    role = "-c role=plant_writer" if member else ""
-    return create(owner.url.render_as_string(hide_password=False), options=role, pool_size=2)
+    return create(
+        owner.url.render_as_string(hide_password=False), options=_acting_as(owner, "plant_writer"), pool_size=2
+    )

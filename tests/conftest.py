@@ -10,6 +10,8 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,23 @@ def drop_database(admin_url: str, url: str) -> None:
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text(f"drop database if exists {name} with (force)"))
     admin.dispose()
+
+
+@contextmanager
+def known_database(admin_url: str) -> Iterator[Engine]:
+    """A plain database holding tests/known.py's plants, production and stock, for a module of readers."""
+    from tests.known import load_known, load_stock
+
+    url = new_database(admin_url)
+    engine = db.create(url)
+    migrate.migrate(engine, want_timescale=False)
+    load_known(engine)
+    load_stock(engine, datetime.now(UTC))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        drop_database(admin_url, url)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,9 +12,10 @@ import pytest
 import requests
 from flask.sessions import SecureCookieSessionInterface
 
-from dashboard import accounts, db, ingest, migrate, viewstate
-from tests.conftest import AppProcess, drop_database, new_database
-from tests.known import D, load_known, load_stock
+from dashboard import accounts, ingest, viewstate
+from tests import dash_client
+from tests.conftest import AppProcess, known_database
+from tests.known import D
 
 DAYS = "#range=custom&from=2026-01-14&to=2026-01-15"
 SECRET = "test-secret-0123456789abcdef"
@@ -24,11 +24,13 @@ FOREIGN = {"Kolkata", "CCU", "Asia/Kolkata", "K1", "K2", "pressure"}  # what ann
 
 @pytest.fixture(scope="module")
 def known_db(pg_admin_url):
-    url = new_database(pg_admin_url)
-    engine = db.create(url)
-    migrate.migrate(engine, want_timescale=False)
-    load_known(engine)
-    load_stock(engine, datetime.now(UTC))
+    with known_database(pg_admin_url) as engine:
+        _more_for_access(engine)
+        yield engine
+
+
+def _more_for_access(engine) -> None:  # noqa: ANN001
+    """A sensor and stock at Kolkata too, and three users: Berlin only (twice) and every plant."""
     with engine.begin() as conn:
         ingest.upsert(
             conn,
@@ -58,9 +60,6 @@ def known_db(pg_admin_url):
     accounts.add_user(engine, "anna", "anna-password", ["BER"])
     accounts.add_user(engine, "carl", "carl-password", ["BER"])
     accounts.add_user(engine, "boss", "boss-password", [], all_plants=True)
-    yield engine
-    engine.dispose()
-    drop_database(pg_admin_url, url)
 
 
 @pytest.fixture(scope="module")
@@ -78,15 +77,8 @@ def app(known_db):
     proc.stop()
 
 
-def _form(app, s: requests.Session) -> str:
-    """The sign-in form's token for this session, as a browser gets it by opening the page."""
-    return re.search(r'name="csrf" value="([^"]+)"', s.get(app.url + "/login").text).group(1)
-
-
 def _sign_in(app, username: str, password: str, **kwargs: object) -> tuple[requests.Session, requests.Response]:
-    s = requests.Session()
-    data = {"username": username, "password": password, "csrf": _form(app, s)}
-    return s, s.post(app.url + "/login", data=data, allow_redirects=False, **kwargs)
+    return dash_client.sign_in(app.url, username, password, **kwargs)
 
 
 def _signed_in(app, username: str) -> requests.Session:
@@ -95,39 +87,16 @@ def _signed_in(app, username: str) -> requests.Session:
     return s
 
 
-def _strings(node, skip_binary: bool = True):  # noqa: ANN001, ANN202
-    """Every string in a JSON answer, without plotly's base64 number arrays (which may spell anything)."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if not (skip_binary and k == "bdata"):
-                yield from _strings(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _strings(v)
-    elif isinstance(node, str):
-        yield node
-
-
 def _foreign(answer: dict) -> set[str]:
-    return {word for s in _strings(answer) for word in FOREIGN if word in s}
+    return {word for s in dash_client.strings(answer) for word in FOREIGN if word in s}
 
 
 def _callback(app, session: requests.Session, output_prefix: str, values: dict[str, object]) -> requests.Response:
     """Call the server callback whose output starts with ``output_prefix``, inputs and state from ``values``."""
     r = session.get(app.url + "/_dash-dependencies")
     deps = (r if r.status_code == 200 else _signed_in(app, "boss").get(app.url + "/_dash-dependencies")).json()
-    cb = next(c for c in deps if c["output"].lstrip(".").startswith(output_prefix) and not c.get("clientside_function"))
-    parts = cb["output"][2:-2].split("...") if cb["output"].startswith("..") else [cb["output"]]
-    outputs = [dict(zip(("id", "property"), p.split("@")[0].rsplit(".", 1), strict=True)) for p in parts]
-    fill = lambda deps_: [dict(d, value=values.get(d["id"])) for d in deps_]  # noqa: E731
-    body = {
-        "output": cb["output"],
-        "outputs": outputs if cb["output"].startswith("..") else outputs[0],
-        "inputs": fill(cb["inputs"]),
-        "state": fill(cb.get("state", [])),
-        "changedPropIds": [f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
-    }
-    return session.post(app.url + "/_dash-update-component", json=body)
+    cb = dash_client.find(deps, output_prefix)
+    return session.post(app.url + "/_dash-update-component", json=dash_client.body(cb, dash_client.by_id(cb, values)))
 
 
 def _download(app, session: requests.Session, chart: str, view: dict) -> str:
@@ -192,7 +161,7 @@ def test_sign_in_needs_the_forms_own_token(app):
     r = requests.post(app.url + "/login", data=data, allow_redirects=False)  # as another site's form would
     assert r.status_code == 400 and "out of date" in r.text
     other = requests.Session()
-    token = _form(app, other)  # a token, but from another session
+    token = dash_client.form_token(app.url, other)  # a token, but from another session
     r = requests.post(app.url + "/login", data=data | {"csrf": token}, allow_redirects=False)
     assert r.status_code == 400
     assert requests.get(app.url + "/oee", cookies=r.cookies, allow_redirects=False).status_code == 302

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import re
-from datetime import UTC, datetime
-
 import pytest
 import requests
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard import accounts, db, migrate
-from tests.conftest import AppProcess, drop_database, new_database
-from tests.known import load_known, load_stock
+from dashboard import accounts
+from tests import dash_client
+from tests.conftest import AppProcess, known_database
 
 FOREIGN = ("Kolkata",)  # only the database knows this name; "CCU" may be echoed back from a hostile input
 NASTY = [
@@ -55,21 +51,16 @@ BASE_TABLES = """select table_name from information_schema.tables
 
 @pytest.fixture(scope="module")
 def target(pg_admin_url):
-    url = new_database(pg_admin_url)
-    engine = db.create(url)
-    migrate.migrate(engine, want_timescale=False)
-    load_known(engine)
-    load_stock(engine, datetime.now(UTC))
-    accounts.add_user(engine, "anna", "anna-password", ["BER"])
-    app = AppProcess(url, AUTH="password", SECRET_KEY="fuzz-secret-0123456789", REFRESH_SECONDS="60")
-    session = requests.Session()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', session.get(app.url + "/login").text).group(1)
-    assert session.post(app.url + "/login", data={"username": "anna", "password": "anna-password", "csrf": csrf}).ok
-    deps = [c for c in session.get(app.url + "/_dash-dependencies").json() if not c.get("clientside_function")]
-    yield engine, app, session, deps
-    app.stop()
-    engine.dispose()
-    drop_database(pg_admin_url, url)
+    with known_database(pg_admin_url) as engine:
+        accounts.add_user(engine, "anna", "anna-password", ["BER"])
+        url = engine.url.render_as_string(hide_password=False)
+        app = AppProcess(url, AUTH="password", SECRET_KEY="fuzz-secret-0123456789", REFRESH_SECONDS="60")
+        try:
+            session, r = dash_client.sign_in(app.url, "anna", "anna-password")
+            assert r.status_code == 302
+            yield engine, app, session, dash_client.server_callbacks(app.url, session)
+        finally:
+            app.stop()
 
 
 def _fingerprint(engine: sa.Engine) -> dict[str, str]:
@@ -82,41 +73,6 @@ def _fingerprint(engine: sa.Engine) -> dict[str, str]:
             for t in tables
             if not t.startswith(("production_", "telemetry_", "rollup_"))  # the app's own refresher keeps these
         }
-
-
-def _entry(dep: dict, value: object, hostile_id: str) -> dict | list:
-    """One input or state as the browser sends it; a pattern-matching id gets a concrete (hostile) member."""
-    if dep["id"].startswith("{"):
-        pattern = json.loads(dep["id"])
-        concrete = {k: hostile_id if v == ["ALL"] else v for k, v in pattern.items()}
-        return [{"id": concrete, "property": dep["property"], "value": value}]
-    return {"id": dep["id"], "property": dep["property"], "value": value}
-
-
-def _body(cb: dict, values: list, hostile_id: str) -> dict:
-    parts = cb["output"][2:-2].split("...") if cb["output"].startswith("..") else [cb["output"]]
-    outputs = [dict(zip(("id", "property"), p.split("@")[0].rsplit(".", 1), strict=True)) for p in parts]
-    deps = cb["inputs"] + cb.get("state", [])
-    entries = [_entry(d, v, hostile_id) for d, v in zip(deps, values, strict=False)]
-    return {
-        "output": cb["output"],
-        "outputs": outputs if cb["output"].startswith("..") else outputs[0],
-        "inputs": entries[: len(cb["inputs"])],
-        "state": entries[len(cb["inputs"]) :],
-        "changedPropIds": [f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
-    }
-
-
-def _strings(node):  # noqa: ANN001, ANN202
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k != "bdata":
-                yield from _strings(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _strings(v)
-    elif isinstance(node, str):
-        yield node
 
 
 def test_every_callback_answers_hostile_values_cleanly_and_writes_nothing(target):
@@ -136,11 +92,11 @@ def _fuzz(app: AppProcess, session: requests.Session, cb: dict) -> None:
     @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(values=st.lists(VALUE, min_size=n, max_size=n), hostile_id=st.sampled_from(NASTY))
     def one(values: list, hostile_id: str) -> None:
-        r = session.post(app.url + "/_dash-update-component", json=_body(cb, values, hostile_id), timeout=60)
+        r = session.post(app.url + "/_dash-update-component", json=dash_client.body(cb, values, hostile_id), timeout=60)
         assert r.status_code in (200, 204), (cb["output"], r.status_code, r.text[:300])
         if r.status_code == 200:
             answer = r.json()
-            assert {w for s in _strings(answer) for w in FOREIGN if w in s} == set(), cb["output"]
+            assert {w for s in dash_client.strings(answer) for w in FOREIGN if w in s} == set(), cb["output"]
 
     one()
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
 
-from dashboard import db, migrate
-from tests.conftest import AppProcess, drop_database, new_database
-from tests.known import load_known, load_stock
+from tests.conftest import AppProcess, known_database
 
 pytestmark = pytest.mark.browser
 DAYS = "#range=custom&from=2026-01-14&to=2026-01-15"
@@ -21,14 +18,8 @@ DAYS = "#range=custom&from=2026-01-14&to=2026-01-15"
 @pytest.fixture(scope="module")
 def known_db(pg_admin_url):
     """One database and one app for the module: every test here only reads."""
-    url = new_database(pg_admin_url)
-    engine = db.create(url)
-    migrate.migrate(engine, want_timescale=False)
-    load_known(engine)
-    load_stock(engine, datetime.now(UTC))
-    yield engine
-    engine.dispose()
-    drop_database(pg_admin_url, url)
+    with known_database(pg_admin_url) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")
