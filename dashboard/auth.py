@@ -6,7 +6,6 @@ import hmac
 import logging
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -30,7 +29,7 @@ OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/vendor/")
 WALL_PATHS = {"/wall", "/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/_reload-hash"}
 WALL_OUTPUTS = re.compile(r"^(wall-|nav-|flt-|url$|view$|tick$|_pages_)")  # the wall page and the shell around it
 THROTTLE_WINDOW_S = 900
-MEMO_S = 2.0  # a revoked token or a changed grant takes effect within this long
+MEMO_S = 2  # a revoked token or a changed grant takes effect within this long (seconds)
 
 # Failed sign-ins, per user and per address: shared through Redis when it is configured.
 throttle = Cache()
@@ -43,40 +42,28 @@ class _SecureWhenHttps(SecureCookieSessionInterface):
         return request.is_secure or super().get_cookie_secure(app)
 
 
-class _Memo:
-    """Principals looked up in the last ``MEMO_S`` seconds, so a wall of screens does not ask the database per call."""
-
-    def __init__(self) -> None:
-        self._d: dict[tuple, tuple[float, Principal | None]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, load: Callable[[], Principal | None]) -> Principal | None:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._d.get(key)
-        if hit and hit[0] > now:
-            return hit[1]
-        value = load()
-        with self._lock:
-            if len(self._d) > 10_000:
-                self._d.clear()
-            self._d[key] = (now + MEMO_S, value)
-        return value
-
-
 class Gate:
     def __init__(self, owner: Engine, settings: Settings) -> None:
-        self.owner, self.settings, self.memo = owner, settings, _Memo()
+        self.owner, self.settings = owner, settings
+        # Principals looked up in the last MEMO_S seconds, so a wall of screens does not ask the database per call.
+        self.memo = SimpleCache(threshold=10_000, default_timeout=MEMO_S)
         self.local_throttle = SimpleCache(threshold=10_000, default_timeout=THROTTLE_WINDOW_S)
 
     def principal(self) -> Principal | None:
         if hashed := session.get("w"):
-            return self.memo.get(("w", hashed), lambda: accounts.wall(self.owner, hashed))
+            return self._looked_up(f"w:{hashed}", lambda: accounts.wall(self.owner, hashed))
         if self.settings.auth == "header":
             name = request.headers.get(self.settings.auth_header, "")[:64]
         else:
             name = session.get("u") if session.get("exp", 0) > time.time() else None
-        return self.memo.get(("u", name), lambda: accounts.user(self.owner, name)) if name else None
+        return self._looked_up(f"u:{name}", lambda: accounts.user(self.owner, name)) if name else None
+
+    def _looked_up(self, key: str, load: Callable[[], Principal | None]) -> Principal | None:
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = (load(),)  # wrapped, so that "no such user" is remembered too
+            self.memo.set(key, hit)
+        return hit[0]
 
     def before_request(self) -> Response | tuple | None:
         path = request.path
