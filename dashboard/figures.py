@@ -103,7 +103,7 @@ def losses_bar(losses: pd.DataFrame, top: int = 5) -> go.Figure:
     d = losses[losses["seconds"] > 0].nlargest(top, "seconds").iloc[::-1]
     if d.empty:
         return empty("No losses recorded in this range")
-    fig = base("losses", xaxis_title="Hours lost", margin=dict(l=170, r=20, t=20, b=50))
+    fig = base("losses", xaxis_title="Hours lost", margin=dict(l=170, r=70, t=20, b=50))  # room for "560.7 h"
     fig.add_trace(
         go.Bar(
             y=d["label"],
