@@ -65,10 +65,12 @@ def layout(**_query: str) -> html.Div:
     )
 
 
+# The chart's width, measured once when the page opens. It used to follow the range buttons too, which re-ran the
+# machine and sensor choices and drew the chart twice for every click.
 clientside_callback(
     "function(_) { const g = document.querySelector('#exp-graph'); return Math.max(400, (g ? g.clientWidth : window.innerWidth) - 100); }",
     Output("exp-width", "data"),
-    Input("exp-range", "value"),
+    Input("exp-reset", "id"),
 )
 
 
