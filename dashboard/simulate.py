@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from dashboard import config, db, ingest, simulator
+from dashboard import cli, config, db, ingest, simulator
 from dashboard.simulator import Topology
 
 log = logging.getLogger(__name__)
@@ -116,8 +116,11 @@ class Feed:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    settings = config.load()
-    p = argparse.ArgumentParser(description="Backfill simulated plants, then stream live data.")
+    try:
+        settings = config.load()
+    except config.ConfigError as exc:
+        sys.exit(cli.fail(str(exc)))
+    p = cli.Parser(description="Backfill simulated plants, then stream live data.")
     p.add_argument("--database-url", help="defaults to $DATABASE_URL, or the embedded demo server")
     p.add_argument("--days", type=int, default=settings.demo_days, help="days of history (default %(default)s)")
     p.add_argument("--plants", type=int, default=settings.demo_plants, help="plants, 1-6 (default %(default)s)")
@@ -136,17 +139,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("machines", 1, 5000),
         ("sensors", 1, 3),
         ("step", 1, 86400),
+        ("seed", 0, 2**31 - 1),
     ):
         if not lo <= getattr(args, name) <= hi:
             p.error(f"--{name} must be between {lo} and {hi}, got {getattr(args, name)}")
     if args.machines < args.plants:
         p.error(f"--machines ({args.machines}) must be at least --plants ({args.plants})")
-    if args.interval < 1:
+    if not args.interval >= 1:  # also refuses nan
         p.error("--interval must be at least 1 second")
+    if not 0 <= args.hf_hours <= 24 * 30:
+        p.error(f"--hf-hours must be between 0 and 720, got {args.hf_hours:g}")
     if args.end:
         try:
             args.end = pd.Timestamp(args.end)
-        except ValueError:
+        except (ValueError, OverflowError):
             p.error(f"--end is not a time: {args.end!r}")
         if args.end.tzinfo is None:
             p.error("--end needs a time zone, e.g. 2026-01-31T00:00Z")
@@ -159,15 +165,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     from dashboard import migrate
 
-    try:
-        settings = config.load()
-        url = args.database_url or settings.database_url or db.start_embedded(settings.data_dir)
-        engine = db.create(url, pool_size=2)
-        db.check(engine)
-        migrate.migrate(engine, want_timescale=settings.timescaledb)
-    except (config.ConfigError, db.DatabaseError, migrate.MigrationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return cli.run(lambda: _run(args), migrate.MigrationError)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from dashboard import migrate
+
+    settings = config.load()
+    engine = db.create(cli.database_url(settings, args.database_url), pool_size=2)
+    db.check(engine)
+    migrate.migrate(engine, want_timescale=settings.timescaledb)
     topo = simulator.topology(args.seed, args.plants, args.machines)
     # Rows only from here on: the writer role may insert and update them, never change the schema.
     feed = Feed(db.writer(engine), topo, hf_hours=args.hf_hours, step_s=args.step, sensors=args.sensors)
@@ -183,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     for table, n in sorted(feed.written.items()):
         print(f"  {table:20s} {n:>12,}")
     if args.live and not args.end:
-        print(f"streaming live data every {args.interval:g} s; Ctrl-C stops")
+        print(f"streaming live data every {args.interval:g} s; Ctrl-C stops", flush=True)
         try:
             feed.live(end, args.interval, threading.Event())
         except KeyboardInterrupt:
