@@ -52,7 +52,15 @@ def shell() -> html.Div:
             dcc.Location(id="url", refresh=False),
             nav,
             dbc.Container(
-                [filters.bar(), dcc.Store(id="view"), dcc.Store(id="tick"), dash.page_container], fluid=True, id="page"
+                [
+                    filters.bar(),
+                    html.Div(id="demo-history"),
+                    dcc.Store(id="view"),
+                    dcc.Store(id="tick"),
+                    dash.page_container,
+                ],
+                fluid=True,
+                id="page",
             ),
             dcc.Interval(id="tick-interval", interval=data.settings().refresh_seconds * 1000),
         ]
@@ -122,6 +130,21 @@ def carry_view(fragment, pathname):  # noqa: ANN001, ANN201
     group = {} if pathname == "/oee" else {"display": "none"}
     nav = {"display": "none"} if pathname == "/wall" else {}
     return (*hrefs, bar, group, nav)
+
+
+@callback(Output("demo-history", "children"), Input("tick", "data"))
+def demo_history(_tick):  # noqa: ANN001, ANN201
+    """While the demo still loads older days in the background, say how far it has got."""
+    progress = data.demo_progress()
+    if progress is None:
+        return None
+    loaded, days = progress
+    return dbc.Alert(
+        f"Demo history: {loaded} of {days} days loaded; older days fill in over the next minutes.",
+        color="info",
+        className="py-1 small",
+        id="demo-history-notice",
+    )
 
 
 # No refresh work while the tab is hidden: the tick only passes when the page is visible.

@@ -240,6 +240,8 @@ def start_refresher(engine: Engine, interval: float, stop: threading.Event | Non
             try:
                 refresh(engine)
             except Exception as exc:  # noqa: BLE001 - a refresher that dies leaves rollups stale for good
+                if stop.is_set():
+                    break  # the process is stopping, and its database with it
                 log.warning("rollup refresh failed, will retry: %s", str(exc).strip().splitlines()[0])
             stop.wait(interval)
 
