@@ -34,10 +34,11 @@ def servers_of(data_dir: Path) -> list[int]:
 class Demo:
     """``python app.py`` with no DATABASE_URL: the embedded server in ``data_dir`` and a small demo."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, **more: str) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update(DATA_DIR=str(data_dir), PORT=str(self.port), DEMO_DAYS="1", DEMO_PLANTS="1", DEMO_MACHINES="2")
+        env.update(more)
         self.log = data_dir / f"app-{self.port}.log"
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=log)
