@@ -6,17 +6,14 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 import pandas as pd
-import psycopg2
-import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from dashboard import access, cache, explorer, kpi, queries, tiles
+from dashboard import access, cache, db, explorer, kpi, queries, tiles
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
 
-# What a database that is down or restarting raises; pages keep their last data and say so.
-UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg2.OperationalError)
+UNAVAILABLE = db.UNAVAILABLE  # pages keep their last data and say so
 
 
 class _State:

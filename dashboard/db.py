@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+if TYPE_CHECKING:
+    from dashboard.config import Settings
+
 log = logging.getLogger(__name__)
+
+# What a database that is down or restarting raises; callers keep their last answer and say so.
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg2.OperationalError)
 
 
 class DatabaseError(RuntimeError):
@@ -82,6 +90,11 @@ def start_embedded(data_dir: Path) -> str:
             raise DatabaseError(f"The embedded PostgreSQL in {pgdata} did not start: {exc}.") from None
         _ensure_database(server.get_uri("postgres"), "plant")
         return server.get_uri("plant")
+
+
+def url_for(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server in DATA_DIR (started if it is not running), as the app uses."""
+    return settings.database_url or start_embedded(settings.data_dir)
 
 
 def _ensure_database(admin_url: str, name: str) -> None:
