@@ -162,8 +162,8 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         on_error=_callback_failed,
     )
     static.init_app(app.server)
-    security.init_app(app, settings)
     auth.init_app(app.server, engine, settings)  # users and tokens are read through the owner's connection
+    security.init_app(app, settings)  # after the gate: nobody's body is parsed before they are known
     cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
     log.info("cache: %s", cache_type)
     app.layout = shell
@@ -173,8 +173,9 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         try:
             db.check(engine)
             ok, detail = True, "ok"
-        except db.DatabaseError as exc:
-            ok, detail = False, str(exc)
+        except db.DatabaseError as exc:  # where and why go to the log only: this answer is public
+            log.warning("healthz: %s", exc)
+            ok, detail = False, "unavailable"
         cache_ok = cache.query_cache.healthy()
         body = dict(
             status="ok" if ok else "degraded",
