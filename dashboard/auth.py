@@ -126,7 +126,8 @@ class Gate:
         reason = "token" if session.get("w") else "expired" if session.get("u") else ""
         if path.startswith("/_"):  # a callback: assets/auth.js sends the page to the sign-in page
             return jsonify(error=why, reason=reason), 401
-        return redirect("/login?" + urlencode({"next": path, **({"reason": reason} if reason else {})}))
+        nxt = safeurl.local_path(path)
+        return redirect("/login?" + urlencode({"next": nxt, **({"reason": reason} if reason else {})}))
 
     # -- sign-in
     def login(self) -> Response | tuple:
