@@ -59,7 +59,15 @@ def hierarchy() -> pd.DataFrame:
 
 def oee_totals(start: datetime, end: datetime, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
     scope = access.scope(scope)
-    return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, end=end))
+    tz = _one_zone(scope)  # then whole plant-local days come from the daily rollup: a year is 365 rows a machine
+    return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, False, tz, end=end))
+
+
+def _one_zone(scope: Scope) -> str | None:
+    """The time zone every plant in scope shares, or None when they differ."""
+    p = _cached("plants", queries.plants)
+    zones = set(p["tz"] if scope.plants is None else p.loc[p["plant_id"].isin(scope.plants), "tz"])
+    return zones.pop() if len(zones) == 1 else None
 
 
 def oee_series(start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
