@@ -17,7 +17,7 @@ from dashboard.kpi import PARTS
 Conn = Connection | Engine
 SUMS = ", ".join(f"sum(r.{p})::float8 as {p}" for p in PARTS)
 # Production levels, coarsest first: (relation, bucket seconds). production_1m is the raw table as a view.
-LEVELS = [("production_1h", 3600), ("production_15m", 900), ("production_1m", 60)]
+LEVELS = [("production_1h", 3600), ("production_15m", 900), ("production_5m", 300), ("production_1m", 60)]
 RAW = [LEVELS[-1]]
 GROUPS = {"all": "'all'", "plant": "l.plant_id", "line": "m.line_id", "machine": "r.machine_id"}
 NICE_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200]

@@ -81,7 +81,7 @@ def test_totals(known, group, expected):
 def test_ragged_range_mixes_levels_and_stays_exact(known):
     start, end = D + timedelta(hours=18, minutes=10), D + timedelta(hours=23, minutes=20)
     levels = {rel for rel, _, _ in queries.pieces(start, end)}
-    assert levels == {"production_1m", "production_15m", "production_1h"}
+    assert levels == {"production_5m", "production_15m", "production_1h"}  # 18:10-18:15 and 23:15-23:20 in 5 min
     _check(queries.oee_totals(known, start, end, "all"), RAGGED, ["key"])
 
 
@@ -143,7 +143,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     start=st.integers(0, 2 * 1440 - 1),
     length=st.integers(1, 2 * 1440),
     group=st.sampled_from(list(queries.GROUPS)),
-    bucket=st.sampled_from([900, 1800, 3600, 7200, 21600]),
+    bucket=st.sampled_from([300, 900, 1800, 3600, 7200, 21600]),
 )
 def test_rollups_equal_raw_for_any_range(simulated, start, length, group, bucket):
     lo = T0 + timedelta(minutes=start)
