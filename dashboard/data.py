@@ -9,7 +9,7 @@ import pandas as pd
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from dashboard import access, cache, db, explorer, kpi, queries, tiles
+from dashboard import access, cache, db, demo_history, explorer, kpi, queries, tiles
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
 
@@ -47,6 +47,18 @@ def _cached(name: str, fn: Callable[..., pd.DataFrame], *args: object, end: date
     s = settings()
     timeout = s.cache_timeout if end is None else cache.timeout_for(end, s.refresh_seconds, s.cache_timeout)
     return cache.query_cache.get_or_compute(cache.make_key(name, *args), lambda: fn(engine(), *args), timeout)
+
+
+def demo_progress() -> tuple[int, int] | None:
+    """(days loaded, DEMO_DAYS) while the demo is still loading its history; None otherwise."""
+    s = settings()
+    if not s.seed_demo:
+        return None
+    try:
+        with engine().connect() as conn:
+            return demo_history.progress(conn, pd.Timestamp.now(tz="UTC"), s.demo_days)
+    except UNAVAILABLE:
+        return None
 
 
 def plants() -> pd.DataFrame:

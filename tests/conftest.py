@@ -211,7 +211,7 @@ class AppProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        full_env.update(DATABASE_URL=database_url, PORT=str(self.port), DEMO="0", **env)
+        full_env.update({"DATABASE_URL": database_url, "PORT": str(self.port), "DEMO": "0", **env})
         (ROOT / ".data").mkdir(exist_ok=True)  # a fresh checkout has none yet
         self.log = open(ROOT / ".data" / f"app-{self.port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
