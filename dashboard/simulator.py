@@ -181,8 +181,9 @@ def _policy(seed: int, plant_idx: int, mat_idx: int) -> tuple[float, float, floa
 
 
 def order_quantity(daily: float, lead: float) -> float:
-    """One order covers the lead time or two weeks of use, whichever is longer: one order in flight at a time."""
-    return float(round(daily * max(lead, 14.0), -1))
+    """One order covers three weeks of use (more than any lead time): one order in flight at a time, and stock
+    below its reorder point only while an order is on its way."""
+    return float(round(daily * max(lead * 1.5, 21.0), -1))
 
 
 @lru_cache(maxsize=16)

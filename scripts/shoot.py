@@ -33,6 +33,7 @@ PAGES = [
 
 
 def shoot(page: Page, url: str, out: str, wait_for: str, settle: float) -> None:
+    page.goto("about:blank")  # a new fragment on the same path would not reload the page
     page.goto(url)
     page.wait_for_selector(wait_for, timeout=30000)
     page.wait_for_timeout(settle * 1000)

@@ -42,3 +42,15 @@ def test_heatmap_of_custom_dates_keeps_every_plant(known):
         ("K1", date(2026, 1, 15)),
         ("K2", date(2026, 1, 14)),
     }
+
+
+def test_a_range_longer_than_the_data_says_where_the_data_starts(known):
+    """Berlin's first minute is 22:30 UTC on the 14th (23:30 local). A range from the 1st to the 15th is 13 days
+    empty before it: the subtitle says so. The 14th-15th range starts on the data's own day: nothing to say."""
+    at = D + timedelta(days=3)
+    berlin = View("custom", date(2026, 1, 1), date(2026, 1, 15), plants=("BER",))
+    first = analytics.data_from(berlin, at)
+    assert first is not None and first.isoformat() == "2026-01-14T22:30:00+00:00"
+    assert analytics.range_note(berlin, at) == "2026-01-01 to 2026-01-15 · data starts 2026-01-14"
+    assert analytics.data_from(View("custom", date(2026, 1, 14), date(2026, 1, 15), plants=("BER",)), at) is None
+    assert analytics.range_note(View("custom", date(2026, 1, 14), date(2026, 1, 15)), at) == "2026-01-14 to 2026-01-15"
