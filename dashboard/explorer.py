@@ -91,9 +91,8 @@ def _nearest(engine: Engine, sid: int, start: datetime, end: datetime, raw: np.n
         return s
     s = _raw_series(rows, width, limits)
     step = downsample.bucket_label(float(np.diff(rows[:, 0]).max()) / 1000)
-    when = ", ".join(pd.Timestamp(int(t), unit="ms", tz="UTC").strftime("%H:%M:%S UTC") for t in rows[:, 0][:3])
     s.label, s.points_in_window = "nearest readings", len(raw)
-    s.note = f"{len(raw)} reading(s) in this window; readings here are up to {step} apart, so the line joins the nearest ones ({when})"
+    s.note = f"readings here are {step} apart, so the line joins the nearest ones on either side"
     return s
 
 

@@ -402,20 +402,32 @@ class Inventory:
         self.topo = topo
         self.on_hand: dict[tuple[str, str], float] = {}
         self.pending: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        self._due_in: dict[tuple[str, str], float] = {}  # hours until a starting order arrives, set on first step
         for i, plant in enumerate(topo.plants):
             for k, (mat, *_) in enumerate(MATERIALS):
-                reorder, _, lead, daily, _ = _policy(topo.seed, i, k)
-                # Start somewhere in the order cycle, between the reorder point and a fresh delivery.
-                start = reorder + order_quantity(daily, lead) * (0.15 + 0.17 * ((i + k) % 5))
-                self.on_hand[(plant.plant_id, mat)] = float(round(start, 0))
-                self.pending[(plant.plant_id, mat)] = []
-        if on_hand:
+                reorder, safety, lead, daily, _ = _policy(topo.seed, i, k)
+                # Each material starts at its own point of a steady order cycle: stock between the safety stock and
+                # a fresh delivery on top of it; below the reorder point an order is already on its way, due when
+                # stock would reach the safety stock. Starting every material just above its reorder point made
+                # them all run low together in the demo's first weeks.
+                key, q = (plant.plant_id, mat), order_quantity(daily, lead)
+                start = safety + q * ((0.13 + 0.61 * (i * len(MATERIALS) + k)) % 1)
+                self.on_hand[key] = float(round(start, 0))
+                self.pending[key] = []
+                if start <= reorder:
+                    self._due_in[key] = (start - safety) / daily * 24
+        if on_hand:  # resuming from the database: its stock, and no orders we cannot know about
             self.on_hand.update(on_hand)
+            self._due_in.clear()
 
     def step(self, hour: int) -> tuple[list[tuple], list[tuple]]:
         """Movements and level snapshots for one hour (hours since the epoch)."""
         ts = EPOCH + pd.Timedelta(hours=hour)
         moves, levels = [], []
+        for key, hours in self._due_in.items():
+            reorder, _, lead, daily, _ = _policy(self.topo.seed, *self._index(key))
+            self.pending[key].append((hour + int(round(hours)), order_quantity(daily, lead)))
+        self._due_in.clear()
         for i, plant in enumerate(self.topo.plants):
             busy = planned_minutes(plant, pd.DatetimeIndex([ts + pd.Timedelta(minutes=30)]))[0] > 0
             share = busy_share(plant)
@@ -441,6 +453,10 @@ class Inventory:
                     self.pending[key].append((arrival, order_quantity(daily, lead)))
                 levels.append((plant.plant_id, mat, ts + pd.Timedelta(hours=1), self.on_hand[key]))
         return moves, levels
+
+    def _index(self, key: tuple[str, str]) -> tuple[int, int]:
+        plants = [p.plant_id for p in self.topo.plants]
+        return plants.index(key[0]), [m[0] for m in MATERIALS].index(key[1])
 
     def run(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Step every whole hour in [start, end); return (movements, levels)."""

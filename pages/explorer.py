@@ -283,15 +283,17 @@ def _info(sensors: list[dict], series: list) -> str:
     parts = []
     for s, ser in zip(sensors, series, strict=True):
         n, drawn = ser.points_in_window, int(np.count_nonzero(~np.isnan(ser.y)))
+        readings = f"{n:,} reading" + ("" if n == 1 else "s")
         if ser.note:
-            how = ser.note
-        elif len(ser.lo):
+            parts.append(f"{s['kind']}: {readings} in view; {ser.note}")
+            continue
+        if len(ser.lo):
             how = f"drawn as the {ser.label}"
         elif drawn < n:
             how = f"{drawn:,} points drawn (every peak kept)"
         else:
             how = "all drawn"
-        parts.append(f"{s['kind']}: {n:,} readings in view, {how}")
+        parts.append(f"{s['kind']}: {readings} in view, {how}")
     text = " · ".join(parts)
     if any(ser.changes for ser in series):
         text += (

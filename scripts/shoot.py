@@ -27,7 +27,7 @@ PAGES = [
     ("explorer", "/explorer", PLOT),
     ("explorer-6h", "/explorer#span=6h", PLOT),
     ("explorer-old-minutes", "/explorer#span=7d&t0={old}T10:00:00Z&t1={old}T10:03:00Z", PLOT),
-    ("wall-oee", "/wall?plant=STR&views=oee", PLOT),
+    ("wall-oee", "/wall?plant=DET&views=oee", PLOT),
     ("wall-inventory", "/wall?plant=DET&views=inventory", ".wall-table"),
 ]
 

@@ -153,3 +153,15 @@ def test_custom_range_subtitle_shows_the_dates():
     view = viewstate.View(preset="custom", first=date(2026, 11, 1), last=date(2026, 11, 14))
     assert viewstate.range_label(view) == "2026-11-01 to 2026-11-14"
     assert viewstate.range_label(viewstate.View(preset="30d")) == "Last 30 days"
+
+
+def test_heatmap_cells_before_the_data_starts_say_so():
+    rows = [
+        {"key": "M1", "day": date(2026, 11, 13), **dict.fromkeys(PARTS, 0.0), "planned_s": 100.0, "oee": 0.8},
+        {"key": "M2", "day": date(2026, 11, 14), **dict.fromkeys(PARTS, 0.0), "planned_s": 100.0, "oee": 0.7},
+    ]
+    fig = figures_oee.heatmap(pd.DataFrame(rows), {}, first_day={"M2": date(2026, 11, 14)})
+    hm = fig.data[0]
+    cells = {(y, x): t for y, row in zip(hm.y, hm.text, strict=True) for x, t in zip(hm.x, row, strict=True)}
+    assert cells[("M2", "2026-11-13")] == "no data before 2026-11-14"
+    assert "or before the data starts" in fig.layout.xaxis.title.text

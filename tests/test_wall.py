@@ -147,8 +147,8 @@ def test_database_load_does_not_grow_with_screens(db_engine, app_factory, browse
 def test_wall_names_its_zone_once_explains_red_rows_and_lets_a_person_out(known_wall, page):
     """The clock said 'GMT-5' while the stamp said 'EST'; red rows had no legend; the Wall link had no way back."""
     page.goto(known_wall.url + "/wall?plant=KA&views=inventory")
-    page.wait_for_function("document.querySelector('#wall-updated').innerText.startsWith('updated')")
-    page.wait_for_function("document.querySelector('#wall-clock-text').innerText.split(' ').length === 2")
+    page.wait_for_function("(document.querySelector('#wall-updated') || {}).innerText?.startsWith('updated')")
+    page.wait_for_function("(document.querySelector('#wall-clock-text') || {}).innerText?.split(' ').length === 2")
     clock_zone = page.locator("#wall-clock-text").inner_text().split(" ")[1]
     assert page.locator("#wall-updated").inner_text().endswith(" " + clock_zone)
     assert "GMT" not in clock_zone
