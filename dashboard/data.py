@@ -92,6 +92,12 @@ def oee_daily(first: date, last: date, group: str = "all", scope: Scope = ALL) -
     return kpi.add_ratios(_cached("oee_daily", queries.oee_daily, first, last, group, scope))
 
 
+def data_start() -> dict[str, datetime]:
+    """When production data starts, per plant the asker may see (plants without data are left out)."""
+    d = access.rows(_cached("data_start", queries.data_start)).dropna(subset=["first_ts"])
+    return {r.plant_id: pd.Timestamp(r.first_ts).tz_convert("UTC").to_pydatetime() for r in d.itertuples()}
+
+
 def shifts() -> pd.DataFrame:
     return access.rows(_cached("shifts", queries.shifts))
 
@@ -118,6 +124,11 @@ def inventory_levels(start: datetime, end: datetime, plants_: tuple[str, ...] | 
 def inventory_flows(start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str) -> pd.DataFrame:
     plants_ = access.plants(plants_)
     return _cached("inventory_flows", queries.inventory_flows, start, end, plants_, tz, end=end)
+
+
+def inventory_daily(start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str) -> pd.DataFrame:
+    plants_ = access.plants(plants_)
+    return _cached("inventory_daily", queries.inventory_daily, start, end, plants_, tz, end=end)
 
 
 def sensors() -> pd.DataFrame:

@@ -176,6 +176,17 @@ def plants(conn: Conn) -> pd.DataFrame:
     return _frame(conn, "select plant_id, name, tz from plant order by plant_id")
 
 
+def data_start(conn: Conn) -> pd.DataFrame:
+    """Each plant's first production minute (one index probe per machine), to say where a range has no data."""
+    return _frame(
+        conn,
+        """select l.plant_id, min(f.first_ts) as first_ts
+           from machine m join line l using (line_id)
+           cross join lateral (select min(p.ts) as first_ts from production p where p.machine_id = m.machine_id) f
+           group by 1 order by 1""",
+    )
+
+
 def hierarchy(conn: Conn) -> pd.DataFrame:
     """Every machine with its line and plant."""
     return _frame(
@@ -274,6 +285,41 @@ def inventory_flows(
            where mv.ts >= :start and mv.ts < :end and mv.kind in ('consumption', 'receipt')
              and (cast(:plants as text[]) is null or mv.plant_id = any(cast(:plants as text[])))
            group by 1, 2 order by 1, 2""",
+        start=start,
+        end=end,
+        tz=tz,
+        plants=list(plants_) if plants_ is not None else None,  # (): none at all
+    )
+
+
+def inventory_daily(
+    conn: Conn, start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str
+) -> pd.DataFrame:
+    """Per day in ``tz``: stock value and materials at or below their reorder point at the day's last snapshot, and
+    value consumed that day, over (start, end]."""
+    return _frame(
+        conn,
+        """with lv as (
+               select distinct on (d.day, i.plant_id, i.material_id) d.day, i.plant_id, i.material_id, i.on_hand
+               from inventory_level i
+               cross join lateral (select (i.ts at time zone cast(:tz as text))::date as day) d
+               where i.ts > :start and i.ts <= :end
+                 and (cast(:plants as text[]) is null or i.plant_id = any(cast(:plants as text[])))
+               order by d.day, i.plant_id, i.material_id, i.ts desc),
+           val as (
+               select lv.day, sum(lv.on_hand * mt.unit_cost)::float8 as value,
+                      count(*) filter (where lv.on_hand <= s.reorder_point) as below
+               from lv join material mt using (material_id)
+               join stock_policy s on s.plant_id = lv.plant_id and s.material_id = lv.material_id
+               group by 1),
+           used as (
+               select (mv.ts at time zone cast(:tz as text))::date as day, sum(mv.qty * mt.unit_cost)::float8 as use_value
+               from inventory_movement mv join material mt using (material_id)
+               where mv.kind = 'consumption' and mv.ts > :start and mv.ts <= :end
+                 and (cast(:plants as text[]) is null or mv.plant_id = any(cast(:plants as text[])))
+               group by 1)
+           select day, coalesce(value, 0) as value, coalesce(use_value, 0) as use_value, coalesce(below, 0) as below
+           from val full join used using (day) order by day""",
         start=start,
         end=end,
         tz=tz,

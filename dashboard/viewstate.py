@@ -106,6 +106,15 @@ def parse(query: dict[str, str], hierarchy: pd.DataFrame, default: View | None =
     return View(preset, first, last, plants, lines, machines, group), notices
 
 
+def range_label(view: View) -> str:
+    """The range in words for subtitles: 'Last 7 days', or the dates of a custom range ('2026-11-01 to 2026-11-14')."""
+    if view.preset == "custom" and view.first and view.last:
+        if view.first == view.last:
+            return view.first.isoformat()
+        return f"{view.first.isoformat()} to {view.last.isoformat()}"
+    return PRESETS.get(view.preset, view.preset)
+
+
 def window(view: View, tz: str, now: datetime, shift_starts: list[str] | None = None) -> tuple[datetime, datetime]:
     """[start, end) in UTC for this view as seen from a plant in ``tz``."""
     local_now = pd.Timestamp(now).tz_convert(tz)

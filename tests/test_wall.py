@@ -113,3 +113,24 @@ def test_database_load_does_not_grow_with_screens(db_engine, app_factory, browse
 
     one, ten = run(1), run(10)
     assert ten <= one + 6, (one, ten)  # the rollup refresher and our own counting query also commit
+
+
+def test_wall_names_its_zone_once_explains_red_rows_and_lets_a_person_out(known_wall, page):
+    """The clock said 'GMT-5' while the stamp said 'EST'; red rows had no legend; the Wall link had no way back."""
+    page.goto(known_wall.url + "/wall?plant=KA&views=inventory")
+    page.wait_for_function("(document.querySelector('#wall-updated') || {}).innerText?.startsWith('updated')")
+    page.wait_for_function("(document.querySelector('#wall-clock-text') || {}).innerText?.split(' ').length === 2")
+    clock_zone = page.locator("#wall-clock-text").inner_text().split(" ")[1]
+    assert page.locator("#wall-updated").inner_text().endswith(" " + clock_zone)
+    assert "GMT" not in clock_zone
+    assert "red: at or below its reorder point" in _value(page, "#wall-legend")
+    # An unattended screen never shows the way out; a person moving the mouse does, and Esc takes it.
+    exit_link = page.locator("#wall-exit")
+    assert exit_link.get_attribute("href") == "/"
+    assert page.evaluate("getComputedStyle(document.querySelector('#wall-exit')).opacity") == "0"
+    page.mouse.move(200, 200)
+    page.mouse.move(220, 210)
+    page.wait_for_function("getComputedStyle(document.querySelector('#wall-exit')).opacity === '1'")
+    page.keyboard.press("Escape")
+    page.wait_for_url(known_wall.url + "/", timeout=10000)
+    assert page.locator("#nav-bar").is_visible()
