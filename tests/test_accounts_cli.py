@@ -64,7 +64,10 @@ def test_a_database_that_is_away_is_one_line():
 
 
 def test_the_readme_commands_work(plant_db, db_engine):
-    assert _run(plant_db, "add-user", "maria", "--plants", "BER", password="maria-2026-plant").stdout == "user maria saved\n"
+    assert (
+        _run(plant_db, "add-user", "maria", "--plants", "BER", password="maria-2026-plant").stdout
+        == "user maria saved\n"
+    )
     assert _run(plant_db, "add-user", "ceo", "--all-plants", password="ceo-sees-everything").returncode == 0
     token = _run(plant_db, "add-token", "lobby-screen", "--plants", "BER", "--views", "oee").stdout
     assert token.startswith("open once on the screen: /wall?token=")

@@ -172,7 +172,9 @@ def test_a_request_for_many_sensors_draws_one_machines_few_and_says_so(sensor_db
     with sensor_db.begin() as conn:
         rows = [(i, "B1", f"t{i}", "°C", None, None) for i in range(2, 11)] + [(11, "K1", "p", "bar", None, None)]
         ingest.upsert(
-            conn, "sensor", pd.DataFrame(rows, columns=["sensor_id", "machine_id", "kind", "unit", "lo_limit", "hi_limit"])
+            conn,
+            "sensor",
+            pd.DataFrame(rows, columns=["sensor_id", "machine_id", "kind", "unit", "lo_limit", "hi_limit"]),
         )
     app = app_factory(sensor_db.url.render_as_string(hide_password=False))
     s = requests.Session()

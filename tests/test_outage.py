@@ -49,7 +49,9 @@ def test_signed_in_overview_says_the_database_is_away_and_recovers(own_pg, app_f
 
     # Someone the app has not seen recently cannot be checked: a 503 in words, never a 500.
     s = requests.Session()
-    r = s.post(app.url + "/login", data={"username": "anna", "password": "x", "csrf": dash_client.form_token(app.url, s)})
+    r = s.post(
+        app.url + "/login", data={"username": "anna", "password": "x", "csrf": dash_client.form_token(app.url, s)}
+    )
     assert r.status_code == 503 and "database is not answering" in r.text
     r = requests.get(app.url + f"/wall?token={token}", allow_redirects=False)
     assert r.status_code == 503 and "database is not answering" in r.text
