@@ -25,7 +25,8 @@ def panel(chart_id: str, title: str, csv_type: str, body: Component | None = Non
     )
     if body is None:
         graph = dcc.Graph(id=chart_id, style={"height": height}, config={"displaylogo": False})
-        body = dcc.Loading(graph, type="dot", delay_show=400)  # fast refreshes do not flash a spinner
+        # Fast refreshes do not flash a spinner; slow ones show it over the chart, which stays visible.
+        body = dcc.Loading(graph, type="dot", delay_show=400, overlay_style={"visibility": "visible"})
     return dbc.Card(dbc.CardBody([head, body]), className="h-100")
 
 
