@@ -25,8 +25,7 @@ def panel(chart_id: str, title: str, csv_type: str, body: Component | None = Non
     )
     if body is None:
         graph = dcc.Graph(id=chart_id, style={"height": height}, config={"displaylogo": False})
-        # Fast refreshes do not flash a spinner; slow ones show it over the chart, which stays visible.
-        body = dcc.Loading(graph, type="dot", delay_show=400, overlay_style={"visibility": "visible"})
+        body = dcc.Loading(graph, type="dot", delay_show=400)  # fast refreshes do not flash a spinner
     return dbc.Card(dbc.CardBody([head, body]), className="h-100")
 
 

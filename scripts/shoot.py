@@ -19,7 +19,7 @@ ARGS = [
 PLOT = ".js-plotly-plot .main-svg"
 # (file name, path and fragment, what to wait for): the pages and the states a newcomer looked at.
 PAGES = [
-    ("overview", "/", PLOT),
+    ("overview", "/", "#ov-kpi-oee"),
     ("oee", "/oee", PLOT),
     ("oee-custom", "/oee#range=custom&from={d14}&to={d7}", PLOT),
     ("oee-30d", "/oee#range=30d", PLOT),
