@@ -252,7 +252,10 @@ def stock_daily(view: View, at: datetime, days: int = 14, use_window: int = 7) -
         }
     )
     d = full.merge(d.assign(day=pd.to_datetime(d["day"])), on="day", how="left")
-    d["use_value"] = d["use_value"].fillna(0.0)
+    # Days without use count as zero only once the data has started: before it they are unknown, and counting them
+    # as zero would make the first days' cover look huge.
+    started = d["use_value"].notna().cumsum() > 0
+    d["use_value"] = d["use_value"].fillna(0.0).where(started)
     d[["value", "below"]] = d[["value", "below"]].ffill()  # a day without a snapshot keeps the last value
     use = d["use_value"].rolling(use_window, min_periods=1).mean()
     d["cover_days"] = (d["value"] / use.where(use > 0)).astype(float)

@@ -20,7 +20,8 @@ def layout(**_query: str) -> html.Div:
                 className="mb-3",
             ),
             html.Div(id="ov-alert"),
-            dcc.Loading(html.Div(id="ov-cards"), type="dot", delay_show=400),
+            # A slow refresh shows the spinner over the cards, not instead of them: the numbers stay readable.
+            dcc.Loading(html.Div(id="ov-cards"), type="dot", delay_show=400, overlay_style={"visibility": "visible"}),
             dbc.Row(
                 [
                     dbc.Col(components.panel("ov-plants", "Plants side by side", "ov-csv"), lg=7),

@@ -19,11 +19,11 @@ ARGS = [
 PLOT = ".js-plotly-plot .main-svg"
 # (file name, path and fragment, what to wait for): the pages and the states a newcomer looked at.
 PAGES = [
-    ("overview", "/", PLOT),
+    ("overview", "/", "#ov-kpi-oee"),
     ("oee", "/oee", PLOT),
     ("oee-custom", "/oee#range=custom&from={d14}&to={d7}", PLOT),
     ("oee-30d", "/oee#range=30d", PLOT),
-    ("inventory", "/inventory", ".ag-header-cell-text"),
+    ("inventory", "/inventory", "#inv-levels .main-svg"),
     ("explorer", "/explorer", PLOT),
     ("explorer-6h", "/explorer#span=6h", PLOT),
     ("explorer-old-minutes", "/explorer#span=7d&t0={old}T10:00:00Z&t1={old}T10:03:00Z", PLOT),

@@ -133,4 +133,4 @@ def test_wall_names_its_zone_once_explains_red_rows_and_lets_a_person_out(known_
     page.wait_for_function("getComputedStyle(document.querySelector('#wall-exit')).opacity === '1'")
     page.keyboard.press("Escape")
     page.wait_for_url(known_wall.url + "/", timeout=10000)
-    assert page.locator("#nav-bar").is_visible()
+    page.wait_for_selector("#nav-bar", state="visible", timeout=20000)  # back with the menu
