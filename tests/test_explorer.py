@@ -104,7 +104,9 @@ def test_two_app_processes_answer_the_same_zoom_identically(sensor_db, app_facto
     page.goto(first.url + "/explorer")
     page.wait_for_selector("#exp-graph .main-svg")
     page.get_by_text("1 year").click()  # the series lies in January; the default 7 days would not reach it
-    page.wait_for_function("document.querySelector('#exp-info').innerText.includes('20,400 readings')", timeout=20000)
+    page.wait_for_function(
+        "(document.querySelector('#exp-info') || {}).innerText?.includes('20,400 readings')", timeout=20000
+    )
     a = (T0 + timedelta(hours=4)).strftime("%Y-%m-%d %H:%M:%S")
     b = (T0 + timedelta(hours=4, minutes=30)).strftime("%Y-%m-%d %H:%M:%S")
     # The 1-year figure itself must be drawn first: a zoom on the figure it replaces would be dropped with it.
@@ -290,7 +292,7 @@ def test_the_zoom_lives_in_the_url_and_the_csv_is_what_is_drawn(sensor_db, app_f
     iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     a, b = T0 + timedelta(hours=4), T0 + timedelta(hours=4, minutes=30)
     page.goto(f"{app.url}/explorer#sensor=1&span=1y&t0={iso(a)}&t1={iso(b)}")
-    page.wait_for_function("document.querySelector('#exp-info').innerText.includes('1,800 readings in view')")
+    page.wait_for_function("(document.querySelector('#exp-info') || {}).innerText?.includes('1,800 readings in view')")
     graph = "document.querySelector('#exp-graph .js-plotly-plot')"
     shown = page.evaluate(f"{graph}._fullLayout.xaxis.range")
     berlin = lambda t: pd.Timestamp(t).tz_convert("Europe/Berlin").tz_localize(None)  # noqa: E731
@@ -313,7 +315,9 @@ def test_the_zoom_lives_in_the_url_and_the_csv_is_what_is_drawn(sensor_db, app_f
             if attempt == 2:
                 raise
     assert f"t1={iso(d)}" in page.evaluate("location.hash")
-    page.wait_for_function("document.querySelector('#exp-info').innerText.includes('600 readings in view, all drawn')")
+    page.wait_for_function(
+        "(document.querySelector('#exp-info') || {}).innerText?.includes('600 readings in view, all drawn')"
+    )
     with page.expect_download() as dl:
         page.locator("#exp-csv").click()
     lines = open(dl.value.path(), encoding="utf-8").read().splitlines()  # noqa: SIM115
