@@ -91,8 +91,9 @@ def shell() -> html.Div:
     Input("flt-machines", "value"),
     Input("flt-group", "value"),
     State("url", "search"),
+    State("url", "pathname"),
 )
-def sync_view(fragment, preset, first, last, plants, lines, machines, group, search):  # noqa: ANN001, ANN201
+def sync_view(fragment, preset, first, last, plants, lines, machines, group, search, pathname):  # noqa: ANN001, ANN201
     """The URL and the controls describe one view: whichever changed, the other follows."""
     try:
         h = data.hierarchy()
@@ -111,7 +112,8 @@ def sync_view(fragment, preset, first, last, plants, lines, machines, group, sea
     opts = filters.options(h, view.plants, view.lines)
     notice = dbc.Alert(" ".join(notices), color="warning", dismissable=True, className="py-2") if notices else None
     dates_style = {"display": "block" if view.preset == "custom" else "none"}
-    new_fragment = view.query().replace("?", "#", 1)
+    # Pages without the filter bar (the explorer) keep their own keys in the fragment: leave it to them.
+    new_fragment = view.query().replace("?", "#", 1) if pathname in FILTER_PAGES else dash.no_update
     return (new_fragment, *filters.control_values(view), *opts, viewstate.to_store(view), notice, dates_style)
 
 
@@ -186,8 +188,8 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         on_error=_callback_failed,
     )
     static.init_app(app.server)
-    security.init_app(app, settings)
     auth.init_app(app.server, engine, settings)  # users and tokens are read through the owner's connection
+    security.init_app(app, settings)  # after the gate: nobody's body is parsed before they are known
     cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
     log.info("cache: %s", cache_type)
     app.layout = shell
@@ -197,8 +199,9 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         try:
             db.check(engine)
             ok, detail = True, "ok"
-        except db.DatabaseError as exc:
-            ok, detail = False, str(exc)
+        except db.DatabaseError as exc:  # where and why go to the log only: this answer is public
+            log.warning("healthz: %s", exc)
+            ok, detail = False, "unavailable"
         cache_ok = cache.query_cache.healthy()
         body = dict(
             status="ok" if ok else "degraded",

@@ -3,7 +3,10 @@
 For 10, 100 and 1,000 simulated screens refreshing every 15 s it reports requests per second, p50/p95/p99
 latency, errors, and database transactions per refresh interval (pg_stat_database, the bench's own database),
 so the database load for 1,000 screens can be compared with that for 10 in the same run.
-Usage: python -m bench.load [--screens 10,100,1000] [--seconds 60] [--every 15]
+Each round runs the wall and then its floor (a bare endpoint returning the same answers from memory through the same
+gunicorn settings), --runs rounds interleaved; it prints medians over the runs, every run's p95, and the ratio to
+the floor, which is the figure to improve (machines of the same size differ by 3x in absolute times).
+Usage: python -m bench.load [--screens 100,1000] [--seconds 45] [--runs 3] [--every 15]
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,23 +115,58 @@ def stage(base: str, payloads: Path, users: int, seconds: int, every: float, eng
     return result
 
 
+def serve(target: str, env: dict, a: argparse.Namespace) -> tuple[subprocess.Popen, str]:
+    """gunicorn with the production settings (deploy/gunicorn.conf.py) serving ``target``; waits for /healthz."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "gunicorn", target, "-c", "deploy/gunicorn.conf.py", "-w", str(a.workers)]
+    cmd += ["-k", "gthread", "--threads", "8"] if a.worker_class == "gthread" else []
+    server = subprocess.Popen([*cmd, "-b", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    return server, base
+
+
+def answers(base: str, payloads: list[dict]) -> list[str]:
+    """What the real server answers to each captured slide request: the floor serves exactly these bytes."""
+    out = []
+    for body in payloads:
+        req = urllib.request.Request(
+            base + "/_dash-update-component", json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            out.append(r.read().decode())
+    return out
+
+
+def _median(rows: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in rows)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--screens", default="10,100,1000")
-    p.add_argument("--seconds", type=int, default=60)
+    p.add_argument("--screens", default="100,1000")
+    p.add_argument("--seconds", type=int, default=45)
+    p.add_argument("--runs", type=int, default=3, help="rounds of (wall, floor), interleaved")
     p.add_argument("--every", type=float, default=15)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--worker-class", choices=["gevent", "gthread"], default="gevent", help="gevent: as deployed")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     a = p.parse_args()
     redis.Redis.from_url(a.redis_url).flushdb()
     out = Path(tempfile.mkdtemp(prefix="pd-load-"))
     end = pd.Timestamp.now(tz="UTC").floor("min")
+    screens = [int(n) for n in a.screens.split(",")]
+    runs: dict[str, list[dict]] = {"wall": [], "floor": []}
     with scratch_database() as engine:
         Feed(engine, simulator.topology(42, 3, 40), hf_hours=0, step_s=600, sensors=1).backfill(
             end.floor("D") - pd.Timedelta(days=6), end, progress=False
         )
         rollups.refresh(engine)
-        port = free_port()
         env = {
             **os.environ,
             "DATABASE_URL": engine.url.render_as_string(hide_password=False),
@@ -137,43 +176,43 @@ def main() -> None:
             "REFRESH_SECONDS": str(int(a.every)),
             "LOG_LEVEL": "WARNING",
         }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "app:server",
-                "-w",
-                str(a.workers),
-                "--threads",
-                "8",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
+        payloads, bare_answers = out / "payloads.json", out / "answers.json"
+        server, base = serve("app:server", env, a)
         try:
-            for _ in range(120):
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.5)
-            payloads = out / "payloads.json"
             payloads.write_text(json.dumps(capture_payloads(base)))
-            print(
-                f"gunicorn {a.workers} workers, Redis cache; {len(json.loads(payloads.read_text()))} slide payloads captured"
-            )
-            results = [stage(base, payloads, int(n), a.seconds, a.every, engine, out) for n in a.screens.split(",")]
+            bare_answers.write_text(json.dumps(answers(base, json.loads(payloads.read_text()))))
         finally:
             server.terminate()
             server.wait(20)
-    first, last = results[0], results[-1]
-    figures = [dict(name="wall_refresh", unit="ms", compared_to=None, **r) for r in results]
+        sizes = [len(x) for x in json.loads(bare_answers.read_text())]
+        print(f"gunicorn {a.workers} {a.worker_class} workers, Redis cache; slide answers of {sizes} bytes")
+        for run in range(1, a.runs + 1):
+            for side, target, extra in (("wall", "app:server", {}), ("floor", "bench.bare_wall:server", {})):
+                server, base = serve(target, {**env, **extra, "BARE_ANSWERS": str(bare_answers)}, a)
+                try:
+                    print(f"run {run}, {side}:")
+                    for n in screens:
+                        runs[side].append(dict(run=run, **stage(base, payloads, n, a.seconds, a.every, engine, out)))
+                finally:
+                    server.terminate()
+                    server.wait(20)
+    figures = []
+    for n in screens:
+        wall = [r for r in runs["wall"] if r["screens"] == n]
+        floor = [r for r in runs["floor"] if r["screens"] == n]
+        row = {k: _median(wall, k) for k in ("p50_ms", "p95_ms", "p99_ms", "rps", "db_transactions_per_interval")}
+        row |= {"p95_runs_ms": [r["p95_ms"] for r in wall], "errors": sum(r["errors"] for r in wall)}
+        floor_p95 = _median(floor, "p95_ms")
+        ratio = row["p95_ms"] / max(floor_p95, 1.0)
+        print(
+            f"{n:5d} screens, median of {a.runs} runs: p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms "
+            f"(runs {row['p95_runs_ms']}), errors {row['errors']}; floor (same bytes from memory) p95 {floor_p95:.0f} ms "
+            f"(runs {[r['p95_ms'] for r in floor]}); ratio {ratio:.2f}x"
+        )
+        figures.append(dict(name="wall_refresh", unit="ms", compared_to=None, screens=n, **row))
+        figures.append(dict(name="wall_p95_vs_floor", value=round(ratio, 2), unit="x", compared_to="bare endpoint p95",
+                            screens=n, floor_p95_ms=floor_p95))  # fmt: skip
+    first, last = figures[0], figures[-2]
     figures.append(
         dict(
             name="db_load_ratio",

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from dashboard import access, cache, data, kpi, queries
+from dashboard import access, cache, data, kpi, queries, viewstate
 from dashboard.queries import PARTS, Scope
 from dashboard.viewstate import View, window
 
@@ -176,6 +176,38 @@ def group_totals(view: View, at: datetime) -> pd.DataFrame:
     return data.oee_totals(start, end, view.group, scope(view))
 
 
+def data_from(view: View, at: datetime) -> datetime | None:
+    """When the data starts, if the view's range begins visibly before it (a 30-day range over 14 days of data):
+    for some plant in view, at least a whole plant-local day and a tenth of its range have no data yet."""
+    firsts = data.data_start()
+    late = []
+    for w in plant_windows(view, at):
+        first = firsts.get(w.plant_id)
+        if first is None:
+            continue
+        later_day = pd.Timestamp(first).tz_convert(w.tz).date() > pd.Timestamp(w.start).tz_convert(w.tz).date()
+        if later_day and first - w.start > (w.end - w.start) / 10:
+            late.append(first)
+    return min(late) if late else None
+
+
+def range_note(view: View, at: datetime) -> str:
+    """The range in words, and where the data starts when the range asks for more: half an empty chart is explained."""
+    first = data_from(view, at)
+    label = viewstate.range_label(view)
+    if first is None:
+        return label
+    return f"{label} · data starts {pd.Timestamp(first).tz_convert(display_tz(view)):%Y-%m-%d}"
+
+
+def on_trend_axis(first: datetime | None, bucket: int | str, tz: str) -> pd.Timestamp | None:
+    """A UTC instant on the trend's x scale: the display zone's wall clock, or its date for daily buckets."""
+    if first is None:
+        return None
+    local = pd.Timestamp(first).tz_convert(tz).tz_localize(None)
+    return local if isinstance(bucket, int) else local.normalize()
+
+
 def describe(view: View) -> str:
     """The selection in words, for empty states: 'Line L1 at Kolkata', 'Detroit Assembly', 'all plants'."""
     h = data.hierarchy()
@@ -201,3 +233,40 @@ def group_names(group: str) -> dict[str, str]:
     if group == "machine":
         return {r.machine_id: f"{r.line_id} · {r.machine}" for r in h.itertuples()}
     return {"all": "All"}
+
+
+def stock_daily(view: View, at: datetime, days: int = 14, use_window: int = 7) -> pd.DataFrame:
+    """Stock value, days of cover and materials below their reorder point at the end of each of the last ``days`` days in the display zone, for the
+    overview's sparklines; cover divides by the average daily use of the ``use_window`` days before, as the card does."""
+    tz = display_tz(view)
+    last = pd.Timestamp(at).tz_convert(tz).normalize()
+    start = (last - pd.Timedelta(days=days + use_window - 1)).tz_convert("UTC").to_pydatetime()
+    d = data.inventory_daily(start, at, view.plants or None, tz)
+    if d.empty:
+        return pd.DataFrame(columns=["day", "value", "cover_days", "below"])
+    full = pd.DataFrame(
+        {
+            "day": pd.date_range(
+                last.tz_localize(None) - pd.Timedelta(days=days + use_window - 1), last.tz_localize(None), freq="D"
+            )
+        }
+    )
+    d = full.merge(d.assign(day=pd.to_datetime(d["day"])), on="day", how="left")
+    # Days without use count as zero only once the data has started: before it they are unknown, and counting them
+    # as zero would make the first days' cover look huge.
+    started = d["use_value"].notna().cumsum() > 0
+    d["use_value"] = d["use_value"].fillna(0.0).where(started)
+    d[["value", "below"]] = d[["value", "below"]].ffill()  # a day without a snapshot keeps the last value
+    use = d["use_value"].rolling(use_window, min_periods=1).mean()
+    d["cover_days"] = (d["value"] / use.where(use > 0)).astype(float)
+    return d.tail(days)[["day", "value", "cover_days", "below"]].reset_index(drop=True)
+
+
+def machine_first_days(view: View) -> dict[str, object]:
+    """Each machine's plant's first production date, in the plant's own zone, for the heatmap's blank cells."""
+    firsts, h = data.data_start(), data.hierarchy()
+    return {
+        r.machine_id: pd.Timestamp(firsts[r.plant_id]).tz_convert(r.tz).date()
+        for r in h.itertuples()
+        if r.plant_id in firsts
+    }

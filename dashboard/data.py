@@ -6,17 +6,14 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 import pandas as pd
-import psycopg2
-import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from dashboard import access, cache, demo_history, explorer, kpi, queries, tiles
+from dashboard import access, cache, db, demo_history, explorer, kpi, queries, tiles
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
 
-# What a database that is down or restarting raises; pages keep their last data and say so.
-UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg2.OperationalError)
+UNAVAILABLE = db.UNAVAILABLE  # pages keep their last data and say so
 
 
 class _State:
@@ -74,7 +71,15 @@ def hierarchy() -> pd.DataFrame:
 
 def oee_totals(start: datetime, end: datetime, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
     scope = access.scope(scope)
-    return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, end=end))
+    tz = _one_zone(scope)  # then whole plant-local days come from the daily rollup: a year is 365 rows a machine
+    return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, False, tz, end=end))
+
+
+def _one_zone(scope: Scope) -> str | None:
+    """The time zone every plant in scope shares, or None when they differ."""
+    p = _cached("plants", queries.plants)
+    zones = set(p["tz"] if scope.plants is None else p.loc[p["plant_id"].isin(scope.plants), "tz"])
+    return zones.pop() if len(zones) == 1 else None
 
 
 def oee_series(start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
@@ -85,6 +90,12 @@ def oee_series(start: datetime, end: datetime, bucket_s: int, group: str = "all"
 def oee_daily(first: date, last: date, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
     scope = access.scope(scope)
     return kpi.add_ratios(_cached("oee_daily", queries.oee_daily, first, last, group, scope))
+
+
+def data_start() -> dict[str, datetime]:
+    """When production data starts, per plant the asker may see (plants without data are left out)."""
+    d = access.rows(_cached("data_start", queries.data_start)).dropna(subset=["first_ts"])
+    return {r.plant_id: pd.Timestamp(r.first_ts).tz_convert("UTC").to_pydatetime() for r in d.itertuples()}
 
 
 def shifts() -> pd.DataFrame:
@@ -113,6 +124,11 @@ def inventory_levels(start: datetime, end: datetime, plants_: tuple[str, ...] | 
 def inventory_flows(start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str) -> pd.DataFrame:
     plants_ = access.plants(plants_)
     return _cached("inventory_flows", queries.inventory_flows, start, end, plants_, tz, end=end)
+
+
+def inventory_daily(start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str) -> pd.DataFrame:
+    plants_ = access.plants(plants_)
+    return _cached("inventory_daily", queries.inventory_daily, start, end, plants_, tz, end=end)
 
 
 def sensors() -> pd.DataFrame:

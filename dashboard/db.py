@@ -9,12 +9,16 @@ import threading
 import warnings
 from pathlib import Path
 
+import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from dashboard.config import Settings
 
 log = logging.getLogger(__name__)
+
+# What a database that is down or restarting raises; callers keep their last answer and say so.
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg2.OperationalError)
 
 
 class DatabaseError(RuntimeError):

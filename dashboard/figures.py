@@ -43,6 +43,42 @@ def empty(message: str) -> go.Figure:
     return fig
 
 
+def target_line(fig: go.Figure, target: float, text: str, colour: str = theme.TARGET, width: float = 1) -> go.Figure:
+    """A dashed target line labelled in the right margin, outside the plot, where no bar or line can sit under it."""
+    fig.add_hline(y=target, line=dict(color=colour, dash="dash", width=width))
+    fig.add_annotation(
+        text=text,
+        x=1,
+        xref="paper",
+        xanchor="left",
+        xshift=6,
+        y=target,
+        yref="y",
+        showarrow=False,
+        align="left",
+        font=dict(color=colour),
+    )
+    margin = fig.layout.margin
+    fig.update_layout(margin=dict(r=max(margin.r or 0, 95)))
+    return fig
+
+
+def no_data_before(fig: go.Figure, x0: object, first: object, label: str) -> go.Figure:
+    """Shade the part of a chart's range before the first data, and say so, instead of leaving it blank."""
+    fig.add_vrect(
+        x0=x0,
+        x1=first,
+        fillcolor="#8a94a6",
+        opacity=0.08,
+        line_width=0,
+        layer="below",
+        annotation_text=label,
+        annotation_position="top left",
+        annotation_font=dict(color="#666"),
+    )
+    return fig
+
+
 def group_colour(group: str, keys: list[str], key: str) -> str:
     """Plants keep their own colour everywhere; lines and machines take the palette in order."""
     if group == "plant":
@@ -93,7 +129,7 @@ def plants_side_by_side(per_plant: pd.DataFrame, target: float) -> go.Figure:
                 hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
             )
         )
-    fig.add_hline(y=target, line=dict(color=theme.TARGET, dash="dash"), annotation_text=f"OEE target {target:.0%}")
+    target_line(fig, target, f"OEE target<br>{target:.0%}")
     fig.update_layout(hovermode="closest")
     return fig
 

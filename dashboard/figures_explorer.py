@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from dash import Patch
 from plotly.subplots import make_subplots
 
+from dashboard import downsample, explorer
 from dashboard.explorer import Series
 from dashboard.figures import BASE_LAYOUT, empty
 
@@ -57,6 +58,150 @@ def patch(p: Patch, first: int, values: list[dict], prefix: str) -> None:
             trace["name"] = f"{prefix} · {v['name']}"
 
 
+def _axes(row: int) -> tuple[str, str]:
+    return ("x", "y") if row == 1 else (f"x{row}", f"y{row}")
+
+
+def decorations(
+    sensors: list[dict], series: list[Series], tz: str, window: tuple | None = None
+) -> tuple[list[dict], list[dict]]:
+    """Shapes and annotations: each row's title and limits, and a marked line where the readings change rate.
+
+    Built as plain dicts that depend only on the sensors and the series, so a zoom can send them in its Patch
+    (the sampling change moves, or leaves the window, as the window does)."""
+    shapes: list[dict] = []
+    notes: list[dict] = []
+    for row, sensor in enumerate(sensors, start=1):
+        xa, ya = _axes(row)
+        notes.append(
+            dict(
+                text=f"{sensor['kind']} ({sensor['unit']})",
+                xref=f"{xa} domain",
+                yref=f"{ya} domain",
+                x=0,
+                y=1,
+                xanchor="left",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=14),
+            )
+        )
+        for limit, word in ((sensor.get("hi_limit"), "high"), (sensor.get("lo_limit"), "low")):
+            if limit is None or pd.isna(limit):
+                continue
+            shapes.append(
+                dict(
+                    type="line",
+                    xref=f"{xa} domain",
+                    x0=0,
+                    x1=1,
+                    yref=ya,
+                    y0=limit,
+                    y1=limit,
+                    line=dict(color="#d62728", dash="dash", width=1),
+                )
+            )
+            notes.append(
+                dict(
+                    text=f"{word} limit {limit:g} {sensor['unit']}",
+                    xref=f"{xa} domain",
+                    x=0,
+                    xanchor="left",
+                    yref=ya,
+                    y=limit,
+                    yanchor="bottom",
+                    showarrow=False,
+                    font=dict(size=11, color="#d62728"),
+                )
+            )
+    # Long breaks in the line are shaded and named, so a day without readings does not pass for a drawing fault.
+    if window is not None:
+        span_ms = (pd.Timestamp(window[1]) - pd.Timestamp(window[0])).total_seconds() * 1000
+        shaded: list[tuple[int, int]] = []
+        for ser in series:
+            for a, b in explorer.gaps(ser.x, ser.y, max(15 * 60_000, 0.03 * span_ms)):
+                if any(a < d and b > c for c, d in shaded):
+                    continue  # the sensors of one machine stop together: one band
+                shaded.append((a, b))
+                x0, x1 = (float(v) for v in local_x(np.array([a, b]), tz))
+                shapes.append(
+                    dict(
+                        type="rect",
+                        xref="x",
+                        x0=x0,
+                        x1=x1,
+                        yref="paper",
+                        y0=0,
+                        y1=1,
+                        fillcolor="#8a94a6",
+                        opacity=0.1,
+                        line_width=0,
+                        layer="below",
+                    )
+                )
+                notes.append(
+                    dict(
+                        text="no readings",
+                        xref="x",
+                        x=(x0 + x1) / 2,
+                        yref="y domain",
+                        y=0.02,
+                        yanchor="bottom",
+                        showarrow=False,
+                        font=dict(size=11, color="#6c757d"),
+                    )
+                )
+    seen: set[int] = set()
+    for ser in series:
+        for t_ms, before_s, after_s in ser.changes:
+            if any(abs(t_ms - u) < 60_000 for u in seen):
+                continue  # several sensors of one machine change rate together: one mark
+            seen.add(t_ms)
+            x = float(local_x(np.array([t_ms]), tz)[0])
+            # The words sit on the side of the line with more room, so a change near an edge is not cut off.
+            mid = None if window is None else sum(pd.Timestamp(t).value // 1_000_000 for t in window) / 2
+            right = mid is not None and t_ms > mid
+            shapes.append(
+                dict(
+                    type="line",
+                    xref="x",
+                    x0=x,
+                    x1=x,
+                    yref="paper",
+                    y0=0,
+                    y1=1,
+                    line=dict(color="#6c757d", dash="dot", width=1.5),
+                )
+            )
+            notes.append(
+                dict(
+                    text=f"readings every {_every(before_s)} before this line, every {_every(after_s)} after",
+                    xref="x",
+                    x=x,
+                    xanchor="right" if right else "left",
+                    xshift=-4 if right else 4,
+                    yref="y domain",
+                    y=0.98,
+                    yanchor="top",
+                    showarrow=False,
+                    font=dict(size=12, color="#495057"),
+                    bgcolor="rgba(255,255,255,0.85)",
+                )
+            )
+    return shapes, notes
+
+
+def patch_decorations(p: Patch, sensors: list[dict], series: list[Series], tz: str, window: tuple) -> None:
+    """A zoom's Patch carries the decorations for its window (the sampling mark moves with it)."""
+    shapes, notes = decorations(sensors, series, tz, window)
+    p["layout"]["shapes"] = shapes
+    p["layout"]["annotations"] = notes
+
+
+def _every(seconds: float) -> str:
+    return "second" if round(seconds) == 1 else downsample.bucket_label(seconds)
+
+
 def figure(
     sensors: list[dict], series: list[Series], tz: str, window: tuple | None = None, revision: str = "explorer"
 ) -> go.Figure:
@@ -64,14 +209,7 @@ def figure(
     months of readings looks like it; ``revision`` changes with the selection, so a new choice drops an old zoom."""
     if not sensors:
         return empty("Choose a machine and at least one sensor")
-    titles = [f"{s['kind']} ({s['unit']})" for s in sensors]
-    fig = make_subplots(
-        rows=len(sensors),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.06,
-        subplot_titles=titles,
-    )
+    fig = make_subplots(rows=len(sensors), cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for i, (sensor, ser) in enumerate(zip(sensors, series, strict=True)):
         colour, row = COLOURS[i % len(COLOURS)], i + 1
         values = trace_values(ser, tz)
@@ -121,16 +259,6 @@ def figure(
             row=row,
             col=1,
         )
-        for limit, word in ((sensor.get("hi_limit"), "high"), (sensor.get("lo_limit"), "low")):
-            if limit is not None and not pd.isna(limit):
-                fig.add_hline(
-                    y=limit,
-                    row=row,
-                    col=1,
-                    line=dict(color="#d62728", dash="dash", width=1),
-                    annotation_text=f"{word} limit {limit:g} {sensor['unit']}",
-                    annotation_position="top left",
-                )
         fig.update_yaxes(title_text=sensor["unit"], row=row, col=1)
     fig.update_xaxes(type="date")
     if window is not None:
@@ -140,12 +268,34 @@ def figure(
     fig.update_layout(**{k: v for k, v in BASE_LAYOUT.items() if k not in ("xaxis", "yaxis")})
     fig.update_xaxes(gridcolor="#e9edf3")
     fig.update_yaxes(gridcolor="#e9edf3")
+    shapes, notes = decorations(sensors, series, tz, window)
+    # No fixed height: the chart fills the page's height (the graph's style), which a fixed 260 px a row did not.
     fig.update_layout(
-        height=max(320, 260 * len(sensors) + 80),
+        shapes=shapes,
+        annotations=notes,
+        margin=dict(l=60, r=20, t=60, b=50),
         uirevision=revision,
         hovermode="x unified",
         showlegend=True,  # a single raw trace still names itself, so the legend never vanishes on a deep zoom
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"),
     )
-    fig.for_each_annotation(lambda a: a.update(x=0, xanchor="left") if a.text in titles else None)
     return fig
+
+
+def drawn_frame(sensors: list[dict], series: list[Series], tz: str) -> pd.DataFrame:
+    """What the chart draws, for CSV: one row per drawn time, one column per line, its unit in the header."""
+    frames = []
+    for sensor, ser in zip(sensors, series, strict=True):
+        unit, kind = sensor["unit"], sensor["kind"]
+        cols = {f"{kind} ({unit})": ser.y}
+        if len(ser.lo):
+            cols = {f"{kind} mean ({unit})": ser.y, f"{kind} min ({unit})": ser.lo, f"{kind} max ({unit})": ser.hi}
+        f = pd.DataFrame({"t": ser.x, **cols}).dropna(subset=[next(iter(cols))])  # NaN rows are drawn gaps
+        frames.append(f.set_index("t"))
+    time = f"Time ({tz})"
+    if not frames:
+        return pd.DataFrame(columns=[time])
+    out = pd.concat(frames, axis=1).sort_index()
+    wall = pd.to_datetime(out.index.to_numpy(), unit="ms", utc=True).tz_convert(tz).tz_localize(None)
+    out.insert(0, time, wall.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3])
+    return out.reset_index(drop=True)

@@ -8,6 +8,9 @@ import plotly.graph_objects as go
 from dashboard import theme
 from dashboard.figures import base, empty
 
+# Money on axes and labels in one human format: $0, $50k, $1.2M (trailing zeros trimmed, so never "$0.00").
+MONEY = "$,.3~s"
+
 
 def levels(
     frame: pd.DataFrame, plant_ids: list[str], names: dict[str, str], material: str, unit: str, tz: str
@@ -53,13 +56,13 @@ def value_by_plant(status: pd.DataFrame, plant_ids: list[str], names: dict[str, 
     if status.empty:
         return empty("No stock recorded for these plants")
     v = status.groupby("plant_id", as_index=False)["value"].sum()
-    fig = base("inv-value", yaxis=dict(title="Inventory value ($)", tickformat="$,.3s"), showlegend=False)
+    fig = base("inv-value", yaxis=dict(title="Inventory value ($)", tickformat=MONEY), showlegend=False)
     fig.add_trace(
         go.Bar(
             x=[names.get(p, p) for p in v["plant_id"]],
             y=v["value"],
             marker_color=[theme.plant_colour(plant_ids, p) for p in v["plant_id"]],
-            text=[f"${x / 1e3:,.0f} k" for x in v["value"]],
+            texttemplate="%{y:" + MONEY + "}",
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{x}: $%{y:,.0f}<extra></extra>",
@@ -77,7 +80,7 @@ def flows(frame: pd.DataFrame, tz: str) -> go.Figure:
         "inv-flows",
         barmode="group",
         xaxis_title=f"Date ({tz})",
-        yaxis=dict(title="Value per day ($)", tickformat="$,.3s"),
+        yaxis=dict(title="Value per day ($)", tickformat=MONEY),
     )
     for kind, colour, label in (("consumption", "#e45756", "Consumed"), ("receipt", "#4c78a8", "Received")):
         rows = frame[frame["kind"] == kind]

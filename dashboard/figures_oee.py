@@ -6,7 +6,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import fmt, theme
-from dashboard.figures import base, empty, group_colour
+from dashboard.figures import base, empty, group_colour, no_data_before, target_line
+
+CATEGORY_LABELS = {"breakdown": "Breakdown", "setup": "Setup", "minor_stop": "Minor stop"}
+NO_PLAN = "no planned production"
 
 
 def trend(
@@ -17,8 +20,10 @@ def trend(
     names: dict[str, str],
     target: float,
     what: str = "this selection",
+    data_from: object = None,
 ) -> go.Figure:
-    """OEE per bucket, one line per group; a bucket with no planned time is a gap."""
+    """OEE per bucket, one line per group; a bucket with no planned time is a gap. ``data_from`` (on the x scale):
+    where the data starts, when the range asks for more than there is."""
     if frame.empty or not frame["planned_s"].sum() > 0:
         return empty(f"No production recorded for {what} in this range")
     per = (
@@ -45,7 +50,9 @@ def trend(
                 "<extra>%{fullData.name}</extra>",
             )
         )
-    fig.add_hline(y=target, line=dict(color=theme.TARGET, dash="dash"), annotation_text=f"target {target:.0%}")
+    target_line(fig, target, f"target<br>{target:.0%}")
+    if data_from is not None and pd.Timestamp(data_from) > pd.Timestamp(frame["x"].min()):
+        no_data_before(fig, frame["x"].min(), data_from, f"no data before {pd.Timestamp(data_from):%Y-%m-%d}")
     return fig
 
 
@@ -119,23 +126,32 @@ def pareto(d: pd.DataFrame, what: str = "this selection") -> go.Figure:
         "oee-pareto",
         yaxis_title="Downtime (h)",
         yaxis2=dict(title="Cumulative", overlaying="y", side="right", tickformat=".0%", range=[0, 1.05], dtick=0.25),
-        showlegend=False,
+        xaxis=dict(categoryorder="array", categoryarray=list(d["label"])),  # largest first, whatever the traces
+        barmode="relative",
+        showlegend=True,
     )
-    fig.add_trace(
-        go.Bar(
-            x=d["label"],
-            y=d["seconds"] / 3600,
-            marker_color=[theme.LOSS_COLOURS.get(c, "#888") for c in d["category"]],
-            customdata=d[["events"]].to_numpy(),
-            hovertemplate="%{x}: %{y:,.1f} h in %{customdata[0]} stops<extra></extra>",
+    # One bar trace per loss category: the colour is the category, and the legend says which is which.
+    for category in [c for c in CATEGORY_LABELS if c in set(d["category"])] + sorted(
+        set(d["category"]) - set(CATEGORY_LABELS)
+    ):
+        rows = d[d["category"] == category]
+        fig.add_trace(
+            go.Bar(
+                x=rows["label"],
+                y=rows["seconds"] / 3600,
+                name=CATEGORY_LABELS.get(category, str(category).replace("_", " ").capitalize()),
+                marker_color=theme.LOSS_COLOURS.get(category, "#888"),
+                customdata=rows[["events"]].to_numpy(),
+                hovertemplate="%{x}: %{y:,.1f} h in %{customdata[0]} stops<extra>%{fullData.name}</extra>",
+            )
         )
-    )
     fig.add_trace(
         go.Scatter(
             x=d["label"],
             y=d["cumulative_share"],
             yaxis="y2",
             mode="lines+markers",
+            name="Cumulative share",
             line=dict(color="#333"),
             hovertemplate="%{y:.0%} of downtime<extra></extra>",
         )
@@ -144,25 +160,50 @@ def pareto(d: pd.DataFrame, what: str = "this selection") -> go.Figure:
     return fig
 
 
-def heatmap(daily: pd.DataFrame, names: dict[str, str], what: str = "this selection") -> go.Figure:
+def heatmap(
+    daily: pd.DataFrame, names: dict[str, str], what: str = "this selection", first_day: dict | None = None
+) -> go.Figure:
     """OEE per machine (rows) and plant-local day (columns); empty cells had no planned time."""
     if daily.empty:
         return empty(f"No production recorded for {what} in this range")
-    grid = daily.pivot(index="key", columns="day", values="oee").sort_index(ascending=False)
+    planned = daily.pivot(index="key", columns="day", values="planned_s").sort_index(ascending=False)
+    grid = daily.pivot(index="key", columns="day", values="oee").reindex_like(planned)
+    # A blank cell is a machine-day without planned time (a weekend, a holiday); its hover text says so.
+    # Before a plant's data starts, a blank cell says that instead (``first_day``: machine -> its plant's first date).
+    first_day = first_day or {}
+
+    def words(key: str, day: object, p: float, o: float) -> str:
+        if p > 0:
+            return f"OEE {o:.1%}"
+        first = first_day.get(key)
+        return f"no data before {first}" if first is not None and str(day) < str(first) else NO_PLAN
+
+    text = [
+        [words(key, day, p, o) for day, p, o in zip(planned.columns, pr, orow, strict=True)]
+        for key, pr, orow in zip(planned.index, planned.to_numpy(), grid.to_numpy(), strict=True)
+    ]
+    early = any(t.startswith("no data before") for row in text for t in row)
     # Days as categories: with one or two days a date axis would show sub-second ticks around midnight.
     fig = base(
-        "oee-heatmap", xaxis=dict(title="Plant-local date", type="category"), margin=dict(l=150, r=20, t=20, b=50)
+        "oee-heatmap",
+        xaxis=dict(
+            title=f"Plant-local date · blank: {NO_PLAN}" + (" or before the data starts" if early else ""),
+            type="category",
+        ),
+        margin=dict(l=150, r=20, t=20, b=50),
     )
     fig.add_trace(
         go.Heatmap(
             z=grid.to_numpy(),
             x=[str(d) for d in grid.columns],
             y=[names.get(k, k) for k in grid.index],
+            text=text,
             colorscale="RdYlGn",
             zmin=0.4,
             zmax=1.0,
             colorbar=dict(title="OEE", tickformat=".0%"),
-            hovertemplate="%{y}<br>%{x}: OEE %{z:.1%}<extra></extra>",
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+            hoverongaps=True,
             xgap=1,
             ygap=1,
         )

@@ -17,6 +17,9 @@ def bar() -> html.Div:
     dropdown = dict(multi=True, clearable=True, className="flt-select")
     return html.Div(
         [
+            # Fixed-width range and dates, three dropdowns sharing what is left, the grouping at its natural width
+            # and never wrapped: twelve grid columns of fixed sizes overflowed once the dates showed, and the
+            # Plant/Line/Machine choice fell onto a second row.
             dbc.Row(
                 [
                     dbc.Col(
@@ -27,7 +30,8 @@ def bar() -> html.Div:
                             clearable=False,
                             searchable=False,
                         ),
-                        md=2,
+                        width="auto",
+                        className="flt-range-col",
                     ),
                     dbc.Col(
                         dcc.DatePickerRange(
@@ -37,22 +41,24 @@ def bar() -> html.Div:
                             start_date_placeholder_text="from",
                             end_date_placeholder_text="to",
                         ),
-                        md=3,
+                        width="auto",
                         id="flt-dates-col",
                         style={"display": "none"},
                     ),
-                    dbc.Col(dcc.Dropdown(id="flt-plants", placeholder="All plants", **dropdown), md=2),
-                    dbc.Col(dcc.Dropdown(id="flt-lines", placeholder="All lines", **dropdown), md=2),
-                    dbc.Col(dcc.Dropdown(id="flt-machines", placeholder="All machines", **dropdown), md=2),
+                    dbc.Col(dcc.Dropdown(id="flt-plants", placeholder="All plants", **dropdown), className="flt-col"),
+                    dbc.Col(dcc.Dropdown(id="flt-lines", placeholder="All lines", **dropdown), className="flt-col"),
+                    dbc.Col(
+                        dcc.Dropdown(id="flt-machines", placeholder="All machines", **dropdown), className="flt-col"
+                    ),
                     dbc.Col(
                         dbc.RadioItems(
                             id="flt-group",
                             options=[{"label": v, "value": k} for k, v in GROUPS.items()],
                             value="plant",
                             inline=True,
-                            className="pt-1",
+                            className="pt-1 flt-group",
                         ),
-                        md="auto",
+                        width="auto",
                         id="flt-group-col",
                     ),
                 ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from dashboard.kpi import PARTS
 Conn = Connection | Engine
 SUMS = ", ".join(f"sum(r.{p})::float8 as {p}" for p in PARTS)
 # Production levels, coarsest first: (relation, bucket seconds). production_1m is the raw table as a view.
-LEVELS = [("production_1h", 3600), ("production_15m", 900), ("production_1m", 60)]
+LEVELS = [("production_1h", 3600), ("production_15m", 900), ("production_5m", 300), ("production_1m", 60)]
 RAW = [LEVELS[-1]]
 GROUPS = {"all": "'all'", "plant": "l.plant_id", "line": "m.line_id", "machine": "r.machine_id"}
 NICE_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200]
@@ -74,16 +74,42 @@ def _union(spans: list[tuple[str, datetime, datetime]], select: str) -> tuple[st
 
 
 def oee_totals(
-    conn: Conn, start: datetime, end: datetime, group: str = "all", scope: Scope = ALL, raw: bool = False
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    group: str = "all",
+    scope: Scope = ALL,
+    raw: bool = False,
+    tz: str | None = None,
 ) -> pd.DataFrame:
-    """Summed OEE parts per group over [start, end), from the coarsest rollups that fit exactly."""
+    """Summed OEE parts per group over [start, end), from the coarsest rollups that fit exactly. With ``tz`` (every
+    machine in scope is in plants of that zone) whole plant-local days come from the daily rollup."""
     key = GROUPS[group]
-    spans = pieces(start, end, RAW if raw else LEVELS)
+    spans = pieces(start, end, RAW) if raw else day_pieces(start, end, tz) if tz else pieces(start, end)
     if not spans:
         return pd.DataFrame(columns=["key", *PARTS])
-    inner, params = _union(spans, f"select {key} as key, r.* from {{rel}} r {_JOIN} where {_WHERE}")
+    cols = ", ".join(f"r.{p}" for p in PARTS)
+    inner, params = _union(spans, f"select {key} as key, {cols} from {{rel}} r {_JOIN} where {_WHERE}")
     sums = ", ".join(f"sum({p})::float8 as {p}" for p in PARTS)
     return _frame(conn, f"select key, {sums} from ({inner}) u group by key order by key", **params, **scope.params())
+
+
+def day_pieces(start: datetime, end: datetime, tz: str) -> list[tuple[str, datetime, datetime]]:
+    """Like pieces(), with the whole plant-local days inside [start, end) from production_1d, whose bucket is the
+    instant of the plant's midnight (23 or 25 hours apart across a daylight-saving change)."""
+    first, last = _midnight(start, tz, after=True), _midnight(end, tz, after=False)
+    if first >= last:
+        return pieces(start, end)
+    return pieces(start, first) + [("production_1d", first, last)] + pieces(last, end)
+
+
+def _midnight(at: datetime, tz: str, after: bool) -> datetime:
+    """The plant's first midnight at or after ``at`` (or the last at or before it), as a UTC instant."""
+    local = pd.Timestamp(at).tz_convert(tz)
+    day = local.date() + timedelta(days=1) if after and local != local.normalize() else local.date()
+    # Where a zone skips midnight the day starts at the first instant that exists, as the rollup buckets it.
+    midnight = pd.Timestamp(day).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return midnight.tz_convert("UTC").to_pydatetime()
 
 
 def oee_series(
@@ -148,6 +174,17 @@ def choose_bucket(start: datetime, end: datetime, max_points: int) -> int | str:
 def plants(conn: Conn) -> pd.DataFrame:
     """Every plant with its time zone."""
     return _frame(conn, "select plant_id, name, tz from plant order by plant_id")
+
+
+def data_start(conn: Conn) -> pd.DataFrame:
+    """Each plant's first production minute (one index probe per machine), to say where a range has no data."""
+    return _frame(
+        conn,
+        """select l.plant_id, min(f.first_ts) as first_ts
+           from machine m join line l using (line_id)
+           cross join lateral (select min(p.ts) as first_ts from production p where p.machine_id = m.machine_id) f
+           group by 1 order by 1""",
+    )
 
 
 def hierarchy(conn: Conn) -> pd.DataFrame:
@@ -248,6 +285,41 @@ def inventory_flows(
            where mv.ts >= :start and mv.ts < :end and mv.kind in ('consumption', 'receipt')
              and (cast(:plants as text[]) is null or mv.plant_id = any(cast(:plants as text[])))
            group by 1, 2 order by 1, 2""",
+        start=start,
+        end=end,
+        tz=tz,
+        plants=list(plants_) if plants_ is not None else None,  # (): none at all
+    )
+
+
+def inventory_daily(
+    conn: Conn, start: datetime, end: datetime, plants_: tuple[str, ...] | None, tz: str
+) -> pd.DataFrame:
+    """Per day in ``tz``: stock value and materials at or below their reorder point at the day's last snapshot, and
+    value consumed that day, over (start, end]."""
+    return _frame(
+        conn,
+        """with lv as (
+               select distinct on (d.day, i.plant_id, i.material_id) d.day, i.plant_id, i.material_id, i.on_hand
+               from inventory_level i
+               cross join lateral (select (i.ts at time zone cast(:tz as text))::date as day) d
+               where i.ts > :start and i.ts <= :end
+                 and (cast(:plants as text[]) is null or i.plant_id = any(cast(:plants as text[])))
+               order by d.day, i.plant_id, i.material_id, i.ts desc),
+           val as (
+               select lv.day, sum(lv.on_hand * mt.unit_cost)::float8 as value,
+                      count(*) filter (where lv.on_hand <= s.reorder_point) as below
+               from lv join material mt using (material_id)
+               join stock_policy s on s.plant_id = lv.plant_id and s.material_id = lv.material_id
+               group by 1),
+           used as (
+               select (mv.ts at time zone cast(:tz as text))::date as day, sum(mv.qty * mt.unit_cost)::float8 as use_value
+               from inventory_movement mv join material mt using (material_id)
+               where mv.kind = 'consumption' and mv.ts > :start and mv.ts <= :end
+                 and (cast(:plants as text[]) is null or mv.plant_id = any(cast(:plants as text[])))
+               group by 1)
+           select day, coalesce(value, 0) as value, coalesce(use_value, 0) as use_value, coalesce(below, 0) as below
+           from val full join used using (day) order by day""",
         start=start,
         end=end,
         tz=tz,

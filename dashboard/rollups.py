@@ -26,6 +26,11 @@ _HOURS = "unnest(cast(:hours as timestamptz[])) h(hour)"
 
 # Plain PostgreSQL: each step recomputes whole buckets inside the touched hours, finest level first.
 _PLAIN_PRODUCTION = [
+    f"delete from production_5m r using {_HOURS} where r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'",
+    f"""insert into production_5m (machine_id, bucket, {_COLS})
+        select p.machine_id, date_bin('5 minutes', p.ts, timestamptz '2000-01-01 00:00+00'), {_RAW_SUMS}
+        from production p join {_HOURS} on p.ts >= h.hour and p.ts < h.hour + interval '1 hour'
+        group by 1, 2""",
     f"delete from production_15m r using {_HOURS} where r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'",
     f"""insert into production_15m (machine_id, bucket, {_COLS})
         select p.machine_id, date_bin('15 minutes', p.ts, timestamptz '2000-01-01 00:00+00'), {_RAW_SUMS}
@@ -198,6 +203,7 @@ def _refresh_timescale(engine: Engine) -> dict[str, int]:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         daily = list(daily_aggregates(conn).values())
         order = [
+            "production_5m",
             "production_15m",
             "production_1h",
             *daily,

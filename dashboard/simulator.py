@@ -38,6 +38,8 @@ SENSORS = [
     ("vibration", "mm/s", 2.6, 0.3, 0.9, 0.15, 5.5, None, 7.1),
     ("current", "A", 12.0, 0.8, 1.5, 0.25, 9.0, None, 25.0),
 ]
+# What a stopped machine's sensors read, as a share of the running value: cooling, quiet, little current.
+IDLE = [0.8, 0.1, 0.12]
 MATERIALS = [
     ("STEEL-COIL", "Steel coil", "kg", 1.15),
     ("ALU-BAR", "Aluminium bar", "kg", 3.10),
@@ -161,14 +163,34 @@ def dimensions(topo: Topology) -> dict[str, pd.DataFrame]:
 
 
 def _policy(seed: int, plant_idx: int, mat_idx: int) -> tuple[float, float, float, float, float]:
-    """reorder point, safety stock, lead time (days), daily use, supplier delay factor."""
+    """reorder point, safety stock, lead time (days), daily use, supplier delay factor (worst case).
+
+    The reorder point is the demand over the lead time plus a safety stock that covers a late delivery from the
+    slowest supplier (up to ``delay`` times the lead time), so stock dips into the safety stock now and then but a
+    replenishment arrives before it runs out: what a planner would set.
+    """
     rng = _rng(seed, 7, plant_idx, mat_idx)
     daily = float(np.round(rng.uniform(200, 5000), -1))
     lead = float(rng.integers(2, 9))
-    safety = float(np.round(daily * lead * 0.5, -1))
-    # Two materials per plant have an unreliable supplier, so some stock runs low in every demo.
-    delay = 2.6 if (mat_idx + plant_idx) % 4 == 1 else 1.0
+    # Two materials per plant have an unreliable supplier (up to 60 % late), so some stock runs low in every demo.
+    delay = 1.6 if (mat_idx + plant_idx) % 4 == 1 else 1.15
+    # Safety stock covers the busiest days (a five-day plant uses about 1.35 times the average on a weekday) of
+    # the latest delivery, plus a day.
+    safety = float(np.round(daily * (lead * (1.35 * delay - 1.0) + 1.0), -1))
     return daily * lead + safety, safety, lead, daily, delay
+
+
+def order_quantity(daily: float, lead: float) -> float:
+    """One order covers three weeks of use (more than any lead time): one order in flight at a time, and stock
+    below its reorder point only while an order is on its way."""
+    return float(round(daily * max(lead * 1.5, 21.0), -1))
+
+
+@lru_cache(maxsize=16)
+def busy_share(plant: Plant) -> float:
+    """The share of a week's hours with planned production (consumption is concentrated there)."""
+    hours = pd.date_range("2024-01-01 00:30", periods=168, freq="h", tz="UTC")
+    return float((planned_minutes(plant, hours) > 0).mean())
 
 
 DAY = pd.Timedelta(days=1)
@@ -311,7 +333,10 @@ def downtime_rows(seed: int, machine: Machine, start: pd.Timestamp, end: pd.Time
 def telemetry_rows(
     seed: int, topo: Topology, start: pd.Timestamp, end: pd.Timestamp, step_s: int = 1, sensors: int | None = None
 ) -> pd.DataFrame:
-    """Sensor readings every ``step_s`` seconds in [start, end) while each machine runs; gaps when it stops."""
+    """Sensor readings every ``step_s`` seconds in [start, end) while each machine has planned time (it is powered):
+    running values while it runs, idle values (cooler, quiet, little current) while it is stopped, and gaps only
+    where nothing is planned. Readings used to stop with the machine, so a breakdown looked like a dead sensor and
+    the newest reading lagged production by the length of the stop."""
     t0 = int((start - EPOCH).total_seconds())
     t0 += -t0 % step_s
     t1 = int(np.ceil((end - EPOCH).total_seconds()))
@@ -324,13 +349,16 @@ def telemetry_rows(
     for sensor_id, machine, k in topo.sensors():
         if sensors is not None and k >= sensors:
             continue
-        run = np.concatenate([machine_day(seed, machine, int(d)).run for d in days])
-        running = run[secs // 60 - days[0] * 1440] >= 30
-        keep = secs[running]
+        mds = [machine_day(seed, machine, int(d)) for d in days]
+        minute = secs // 60 - days[0] * 1440
+        powered = np.concatenate([md.planned for md in mds])[minute] > 0
+        keep = secs[powered]
         if not len(keep):
             continue
-        noise = np.concatenate([_sensor_noise(seed, sensor_id, k, int(h)) for h in hours])
-        value = _sensor_shape(machine, k, keep) + noise[keep - hours[0] * 3600]
+        running = np.concatenate([md.run for md in mds])[minute[powered]] >= 30
+        noise = np.concatenate([_sensor_noise(seed, sensor_id, k, int(h)) for h in hours])[keep - hours[0] * 3600]
+        shape = _sensor_shape(machine, k, keep)
+        value = np.where(running, shape + noise, shape * IDLE[k] + 0.3 * noise)
         frames.append(
             pd.DataFrame(
                 {"sensor_id": sensor_id, "ts": EPOCH + pd.to_timedelta(keep, unit="s"), "value": np.round(value, 3)}
@@ -366,26 +394,45 @@ def _hour(ts: pd.Timestamp) -> int:
 
 
 class Inventory:
-    """Stock per plant and material, stepped hour by hour; consumption follows the shift calendar."""
+    """Stock per plant and material, stepped hour by hour under a reorder-point policy: consumption follows the
+    shift calendar and averages the policy's daily use; when stock on hand plus on order falls to the reorder point
+    an order is placed, and it arrives after the lead time (later from an unreliable supplier)."""
 
     def __init__(self, topo: Topology, on_hand: dict[tuple[str, str], float] | None = None) -> None:
         self.topo = topo
         self.on_hand: dict[tuple[str, str], float] = {}
         self.pending: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        self._due_in: dict[tuple[str, str], float] = {}  # hours until a starting order arrives, set on first step
         for i, plant in enumerate(topo.plants):
             for k, (mat, *_) in enumerate(MATERIALS):
-                reorder = _policy(topo.seed, i, k)[0]
-                self.on_hand[(plant.plant_id, mat)] = float(round(reorder * (1.2 + 0.1 * ((i + k) % 5)), 0))
-                self.pending[(plant.plant_id, mat)] = []
-        if on_hand:
+                reorder, safety, lead, daily, _ = _policy(topo.seed, i, k)
+                # Each material starts at its own point of a steady order cycle: stock between the safety stock and
+                # a fresh delivery on top of it; below the reorder point an order is already on its way, due when
+                # stock would reach the safety stock. Starting every material just above its reorder point made
+                # them all run low together in the demo's first weeks.
+                key, q = (plant.plant_id, mat), order_quantity(daily, lead)
+                start = safety + q * ((0.13 + 0.61 * (i * len(MATERIALS) + k)) % 1)
+                self.on_hand[key] = float(round(start, 0))
+                self.pending[key] = []
+                if start <= reorder:
+                    self._due_in[key] = (start - safety) / daily * 24
+        if on_hand:  # resuming from the database: its stock, and no orders we cannot know about
             self.on_hand.update(on_hand)
+            self._due_in.clear()
 
     def step(self, hour: int) -> tuple[list[tuple], list[tuple]]:
         """Movements and level snapshots for one hour (hours since the epoch)."""
         ts = EPOCH + pd.Timedelta(hours=hour)
         moves, levels = [], []
+        for key, hours in self._due_in.items():
+            reorder, _, lead, daily, _ = _policy(self.topo.seed, *self._index(key))
+            self.pending[key].append((hour + int(round(hours)), order_quantity(daily, lead)))
+        self._due_in.clear()
         for i, plant in enumerate(self.topo.plants):
             busy = planned_minutes(plant, pd.DatetimeIndex([ts + pd.Timedelta(minutes=30)]))[0] > 0
+            share = busy_share(plant)
+            # 90 % of the use falls in planned hours, 10 % outside them; over a week it averages the daily use.
+            per_hour = 7 * (0.9 / max(share, 1e-9) if busy else 0.1 / max(1 - share, 1e-9)) / 168
             for k, (mat, *_) in enumerate(MATERIALS):
                 key = (plant.plant_id, mat)
                 reorder, _, lead, daily, delay = _policy(self.topo.seed, i, k)
@@ -395,17 +442,21 @@ class Inventory:
                 if arrived:
                     self.on_hand[key] += arrived
                     moves.append((plant.plant_id, mat, ts, "receipt", arrived))
-                want = daily / 24 * (1.45 if busy else 0.15) * rng.lognormal(0, 0.25)
+                want = daily * per_hour * rng.lognormal(-(0.25**2) / 2, 0.25)  # mean 1: no drift from the daily use
                 used = float(round(min(want, self.on_hand[key]), 2))
                 if used > 0:
                     self.on_hand[key] = round(self.on_hand[key] - used, 2)
                     moves.append((plant.plant_id, mat, ts, "consumption", used))
                 on_order = sum(q for _, q in self.pending[key])
                 if self.on_hand[key] + on_order <= reorder:
-                    arrival = hour + int(lead * 24 * delay * rng.uniform(0.8, 1.2))
-                    self.pending[key].append((arrival, float(round(daily * 10, -1))))
+                    arrival = hour + int(round(lead * 24 * rng.uniform(1.0, delay)))
+                    self.pending[key].append((arrival, order_quantity(daily, lead)))
                 levels.append((plant.plant_id, mat, ts + pd.Timedelta(hours=1), self.on_hand[key]))
         return moves, levels
+
+    def _index(self, key: tuple[str, str]) -> tuple[int, int]:
+        plants = [p.plant_id for p in self.topo.plants]
+        return plants.index(key[0]), [m[0] for m in MATERIALS].index(key[1])
 
     def run(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Step every whole hour in [start, end); return (movements, levels)."""

@@ -62,10 +62,11 @@ def _ids(raw: str | None, known: set[str], what: str, notices: list[str]) -> tup
 def _date(raw: str | None, name: str, notices: list[str]) -> date | None:
     if not raw:
         return None
-    try:
-        d = date.fromisoformat(str(raw)[:10])
+    text = str(raw).strip()
+    try:  # the whole value must be a date, or a date and a real time of day: '2026-11-23T99:99' is neither
+        d = date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text).date()
     except ValueError:
-        notices.append(f"'{str(raw)[:40]}' is not a date (use YYYY-MM-DD); {name} ignored.")
+        notices.append(f"'{text[:40]}' is not a date (use YYYY-MM-DD); {name} ignored.")
         return None
     if not EARLIEST <= d <= date.today() + timedelta(days=366):
         notices.append(f"{name} {d.isoformat()} is out of range; ignored.")
@@ -103,6 +104,15 @@ def parse(query: dict[str, str], hierarchy: pd.DataFrame, default: View | None =
         notices.append(f"Unknown grouping '{group[:40]}'; grouping by plant.")
         group = "plant"
     return View(preset, first, last, plants, lines, machines, group), notices
+
+
+def range_label(view: View) -> str:
+    """The range in words for subtitles: 'Last 7 days', or the dates of a custom range ('2026-11-01 to 2026-11-14')."""
+    if view.preset == "custom" and view.first and view.last:
+        if view.first == view.last:
+            return view.first.isoformat()
+        return f"{view.first.isoformat()} to {view.last.isoformat()}"
+    return PRESETS.get(view.preset, view.preset)
 
 
 def window(view: View, tz: str, now: datetime, shift_starts: list[str] | None = None) -> tuple[datetime, datetime]:

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import access, cache, data, fmt, kpi
-from dashboard.figures import empty
+from dashboard.figures import empty, target_line
 from dashboard.queries import Scope
 
 VIEWS = {"oee": "OEE today", "inventory": "Stock at risk"}
@@ -60,6 +60,16 @@ def parse(params: dict[str, str], plants: pd.DataFrame, default_refresh: int) ->
     return WallConfig(slides, rotate, refresh, notices)
 
 
+def zone_name(local: pd.Timestamp) -> str:
+    """The plant's zone as the clock and the stamp both show it: 'EST', 'CET', 'IST'; a numeric 'UTC+04' from
+    the tz database reads better as 'UTC+4'."""
+    name = local.tzname() or "UTC"
+    if name[:1] in "+-":
+        sign, hours, minutes = name[0], int(name[1:3]), name[3:5]
+        return f"UTC{sign}{hours}" + (f":{minutes}" if minutes and minutes != "00" else "")
+    return name
+
+
 def now(refresh_s: int) -> datetime:
     """Aligned to the wall's refresh, so every screen showing the same slide shares one cached answer."""
     return cache.live_now(refresh_s)
@@ -80,10 +90,38 @@ def oee_slide(plant_id: str, at: datetime, target: float) -> tuple[dict, go.Figu
         "Good units": fmt.count(t.good_count),
     }
     series = data.oee_series(midnight, at, 900, "plant", scope)
-    return numbers | {"_below_target": bool(t.oee < target)}, oee_figure(series, p.tz, target)
+    s = data.shifts()
+    shifts = [(r.starts, float(r.hours)) for r in s[s["plant_id"] == plant_id].itertuples()]
+    return numbers | {"_below_target": bool(t.oee < target)}, oee_figure(series, p.tz, target, shifts)
 
 
-def oee_figure(series: pd.DataFrame, tz: str, target: float) -> go.Figure:
+def _gap_label(start: pd.Timestamp, end: pd.Timestamp, shifts: list[tuple[str, float]]) -> str:
+    """'break' for a gap inside one shift (planned time stops and resumes within it), else 'no planned production'."""
+    a = start.hour * 60 + start.minute
+    length = (end - start).total_seconds() / 60
+    for starts, hours in shifts:
+        h, m = (int(v) for v in starts.split(":")[:2])
+        since = (a - h * 60 - m) % 1440
+        if 0 < since and since + length < hours * 60:
+            return "break"
+    return "no planned production"
+
+
+def gaps(x: pd.Series, y: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """(first empty bucket, next bucket with data) for every run of empty buckets between two drawn ones."""
+    out, start = [], None
+    for xi, yi in zip(x, y, strict=True):
+        if yi != yi and start is None:
+            start = xi
+        elif yi == yi and start is not None:
+            out.append((start, xi))
+            start = None
+    return out
+
+
+def oee_figure(
+    series: pd.DataFrame, tz: str, target: float, shifts: list[tuple[str, float]] | None = None
+) -> go.Figure:
     if series.empty:
         return _dark(empty("No production recorded yet today"))
     # Every 15-minute bucket gets a point, so breaks and stops show as gaps rather than a line across them.
@@ -101,12 +139,25 @@ def oee_figure(series: pd.DataFrame, tz: str, target: float) -> go.Figure:
             hoverinfo="skip",
         )
     )
-    fig.add_hline(y=target, line=dict(color="#9aa5b1", dash="dash", width=3))
+    target_line(fig, target, f"target<br>{target:.0%}", colour="#9aa5b1", width=3)
+    # A gap in the line is time without planned production: say which (a break inside a shift, or no shift).
+    for a, b_ in gaps(x, series["oee"]):
+        fig.add_vrect(
+            x0=a,
+            x1=b_,
+            fillcolor="#9aa5b1",
+            opacity=0.12,
+            line_width=0,
+            layer="below",
+            annotation_text=_gap_label(a, b_, shifts or []),
+            annotation_position="top",
+            annotation_font=dict(size=20, color="#9aa5b1"),
+        )
     fig.update_layout(
         xaxis=dict(title=f"Time ({tz})", **AXIS),
         yaxis=dict(title="OEE per 15 min", tickformat=".0%", range=[0, 1.05], **AXIS),
         showlegend=False,
-        margin=dict(l=110, r=30, t=20, b=90),
+        margin=dict(l=110, r=130, t=40, b=90),
     )
     return _dark(fig)
 

