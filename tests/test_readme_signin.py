@@ -8,8 +8,6 @@ import re
 import signal
 import subprocess
 
-import pytest
-
 from tests.conftest import ROOT
 from tests.test_embedded import Demo, data_dir, gone  # noqa: F401 - data_dir is a fixture
 
@@ -27,10 +25,6 @@ def test_the_block_is_the_one_a_newcomer_copies():
     assert "python -c" not in block.replace(".venv/bin/python -c", "")  # Debian has no `python` command
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dashboard.accounts still demands DATABASE_URL; it passes once accounts uses db.url_for (the lead's change)",
-)
 def test_the_readme_signin_commands_work_against_the_demo(data_dir):  # noqa: F811
     demo = Demo(data_dir, DEMO_PLANTS="3", DEMO_MACHINES="3")
     try:
