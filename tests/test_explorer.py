@@ -267,7 +267,8 @@ def test_the_zoom_lives_in_the_url_and_the_csv_is_what_is_drawn(sensor_db, app_f
     iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     a, b = T0 + timedelta(hours=4), T0 + timedelta(hours=4, minutes=30)
     page.goto(f"{app.url}/explorer#sensor=1&span=1y&t0={iso(a)}&t1={iso(b)}")
-    page.wait_for_function("document.querySelector('#exp-info').innerText.includes('1,800 readings in view')")
+    info = "(document.querySelector('#exp-info') || {innerText: ''}).innerText"
+    page.wait_for_function(f"{info}.includes('1,800 readings in view')", timeout=30000)
     graph = "document.querySelector('#exp-graph .js-plotly-plot')"
     shown = page.evaluate(f"{graph}._fullLayout.xaxis.range")
     berlin = lambda t: pd.Timestamp(t).tz_convert("Europe/Berlin").tz_localize(None)  # noqa: E731
@@ -290,7 +291,7 @@ def test_the_zoom_lives_in_the_url_and_the_csv_is_what_is_drawn(sensor_db, app_f
             if attempt == 2:
                 raise
     assert f"t1={iso(d)}" in page.evaluate("location.hash")
-    page.wait_for_function("document.querySelector('#exp-info').innerText.includes('600 readings in view, all drawn')")
+    page.wait_for_function(f"{info}.includes('600 readings in view, all drawn')", timeout=30000)
     with page.expect_download() as dl:
         page.locator("#exp-csv").click()
     lines = open(dl.value.path(), encoding="utf-8").read().splitlines()  # noqa: SIM115
