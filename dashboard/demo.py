@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from dashboard import simulator
 from dashboard.config import Settings
 from dashboard.simulate import Feed
+from dashboard.sources.topology import apply_demo
 
 log = logging.getLogger(__name__)
 _LIVE_LOCK = 727_002  # one simulating process per database, however many app workers start
@@ -25,6 +26,7 @@ def start(engine: Engine, settings: Settings, stop: threading.Event | None = Non
         log.info("another process is simulating demo data")
         return None
     topo = simulator.topology(settings.demo_seed, settings.demo_plants, settings.demo_machines)
+    apply_demo(engine, topo)  # the demo's plants come from a plant model file, as a real plant's do
     feed = Feed(engine, topo)
     end = pd.Timestamp.now(tz="UTC").floor("min")
     resume = feed.resume_point()
