@@ -48,3 +48,8 @@ begin
 exception when undefined_object or insufficient_privilege then
     raise notice 'roles plant_reader/plant_writer are absent: grants skipped';
 end $$;
+
+-- SAP MB51 brings movements the simulator never made: issues to customers and transfers.
+alter table inventory_movement drop constraint inventory_movement_kind_check;
+alter table inventory_movement add constraint inventory_movement_kind_check
+    check (kind in ('receipt', 'consumption', 'shipment', 'adjustment', 'transfer'));
