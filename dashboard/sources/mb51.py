@@ -58,6 +58,13 @@ def _code(v: object) -> str:
     return s.lstrip("0") or "0" if s.isdigit() else s
 
 
+def _each(values: object, fn: object) -> pd.Series:
+    """``fn`` applied once per distinct value (an export of millions of lines has a few hundred codes)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    mapped = np.array([fn(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes])  # code -1 (empty) picks the trailing None
+
+
 def _qty(t: pa.Table, p: Problems) -> np.ndarray:
     col = t["qty_in_un_of_entry"]
     try:
@@ -97,7 +104,7 @@ def _maps(conn: Connection) -> tuple[dict[str, str], dict[str, tuple[str, str]]]
 
 
 def _chunk(t: pa.Table, p: Problems, look: Lookups, plants: dict, materials: dict) -> pd.DataFrame:
-    mtype = pd.Series(text(t, "movement_type", p), dtype=object).map(lambda v: _code(v) if v else v)
+    mtype = _each(text(t, "movement_type", p), _code)
     known = mtype.isin(MOVEMENTS.keys()).to_numpy()
     ignored = mtype.isin(IGNORED).to_numpy()
     p.add(
@@ -105,21 +112,21 @@ def _chunk(t: pa.Table, p: Problems, look: Lookups, plants: dict, materials: dic
         "movement_type",
         lambda i: f"{_text(mtype.iloc[i])} is not in the movement type table (see README)",
     )
-    sap_plant = pd.Series(text(t, "plant", p), dtype=object).map(lambda v: _code(v) if v else v)
+    sap_plant = _each(text(t, "plant", p), _code)
     plant = sap_plant.map(plants)
     p.add(
         plant.isna().to_numpy() & sap_plant.notna().to_numpy(),
         "plant",
         lambda i: f"{_text(sap_plant.iloc[i])} is no plant's sap_plant in the plant model",
     )
-    sap_mat = pd.Series(text(t, "material", p), dtype=object).map(lambda v: _code(v) if v else v)
+    sap_mat = _each(text(t, "material", p), _code)
     mat = sap_mat.map(materials)
     p.add(
         mat.isna().to_numpy() & sap_mat.notna().to_numpy(),
         "material",
         lambda i: f"{_text(sap_mat.iloc[i])} is no material's sap_material (or id) in the plant model",
     )
-    material = mat.map(lambda v: v[0] if isinstance(v, tuple) else None)
+    material = _each(mat, lambda v: v[0] if isinstance(v, tuple) else None)
     pairs = pd.Series(list(zip(plant, material)), dtype=object)
     p.add(
         ~pairs.isin(look.stock).to_numpy(),
@@ -128,8 +135,8 @@ def _chunk(t: pa.Table, p: Problems, look: Lookups, plants: dict, materials: dic
     )
     if "unit_of_entry" in t.column_names:
         unit = pd.Series(text(t, "unit_of_entry", p, required=False), dtype=object)
-        ours = mat.map(lambda v: v[1] if isinstance(v, tuple) else None)
-        norm = lambda s: s.map(lambda u: UNITS.get(str(u).upper(), str(u).upper()) if isinstance(u, str) else None)  # noqa: E731
+        ours = _each(mat, lambda v: v[1] if isinstance(v, tuple) else None)
+        norm = lambda s: _each(s, lambda u: UNITS.get(str(u).upper(), str(u).upper()) if isinstance(u, str) else None)  # noqa: E731
         wrong = (norm(unit) != norm(ours)).to_numpy() & unit.notna().to_numpy() & ours.notna().to_numpy()
         p.add(
             wrong,
@@ -137,8 +144,8 @@ def _chunk(t: pa.Table, p: Problems, look: Lookups, plants: dict, materials: dic
             lambda i: f"{_text(unit.iloc[i])} is not the material's unit {_text(ours.iloc[i])}: export in base units",
         )
     qty, day = _qty(t, p), _dates(t, p)
-    kind = mtype.map(lambda v: MOVEMENTS.get(v, (None,))[0])
-    direction = mtype.map(lambda v: MOVEMENTS.get(v, (None, 0))[1]).to_numpy(dtype=float)
+    kind = _each(mtype, lambda v: MOVEMENTS.get(v, (None,))[0])
+    direction = _each(mtype, lambda v: MOVEMENTS.get(v, (None, 0))[1]).to_numpy(dtype=float)
     signed = np.where(direction == 0, qty, direction * np.abs(qty))
     keep = ~p.mask & known
     return pd.DataFrame({"plant_id": plant, "material_id": material, "day": day, "kind": kind, "qty": signed})[keep]
