@@ -140,7 +140,9 @@ def import_file(
     except Exception as exc:  # noqa: BLE001 - the import is recorded as failed, in words, never half-written
         log.exception("import of %s failed", path)
         result.status, result.counts = "failed", Counts()
-        result.message = f"unexpected error: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+        result.message = (
+            f"unexpected error: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+        )
     finally:
         if result.status == "running":
             result.status, result.message = "failed", "interrupted"

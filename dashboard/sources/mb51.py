@@ -81,16 +81,24 @@ def _qty(t: pa.Table, p: Problems) -> np.ndarray:
 
 
 def _dates(t: pa.Table, p: Problems) -> np.ndarray:
-    raw = pd.Series(text(t, "posting_date", p), dtype=object).astype("string").str.strip().str[:10]
-    iso = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
-    dotted = pd.to_datetime(raw, format="%d.%m.%Y", errors="coerce")
-    day = iso.fillna(dotted)
-    p.add(
-        day.isna().to_numpy() & raw.notna().to_numpy(),
-        "posting_date",
-        lambda i: f"{_text(raw.iloc[i])} is not a date (2026-03-02 or 02.03.2026)",
+    raw = text(t, "posting_date", p)
+    codes, uniques = pd.factorize(pd.Series(raw, dtype=object))  # a year of postings has 365 distinct dates
+    u = pd.Series(uniques, dtype=object).astype("string").str.strip().str[:10]
+    day = pd.to_datetime(u, format="%Y-%m-%d", errors="coerce").fillna(
+        pd.to_datetime(u, format="%d.%m.%Y", errors="coerce")
     )
-    return day.to_numpy()
+    days = np.append(day.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT"))[codes]
+    bad = np.append(day.isna().to_numpy(), False)[codes]
+    p.add(bad, "posting_date", lambda i: f"{_text(raw[i])} is not a date (2026-03-02 or 02.03.2026)")
+    return days
+
+
+def _midnights(days: pd.Series, tz: str) -> pd.DatetimeIndex:
+    """Local midnight of each date in ``tz``, in UTC (where midnight does not exist, the first minute after it)."""
+    naive = pd.DatetimeIndex(pd.to_datetime(days)).normalize()
+    return naive.tz_localize(tz, nonexistent="shift_forward", ambiguous=np.zeros(len(naive), dtype=bool)).tz_convert(
+        "UTC"
+    )
 
 
 def _maps(conn: Connection) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
@@ -127,9 +135,9 @@ def _chunk(t: pa.Table, p: Problems, look: Lookups, plants: dict, materials: dic
         lambda i: f"{_text(sap_mat.iloc[i])} is no material's sap_material (or id) in the plant model",
     )
     material = _each(mat, lambda v: v[0] if isinstance(v, tuple) else None)
-    pairs = pd.Series(list(zip(plant, material)), dtype=object)
+    pairs = pd.MultiIndex.from_arrays([plant.astype(object), material.astype(object)]).isin(list(look.stock))
     p.add(
-        ~pairs.isin(look.stock).to_numpy(),
+        ~pairs,
         "material",
         lambda i: f"{_text(material.iloc[i])} has no stock policy at plant {_text(plant.iloc[i])} in the plant model",
     )
@@ -170,10 +178,10 @@ def run(conn: Connection, path: Path, result: Result, look: Lookups, progress: b
     if result.refused or not sums:
         return
     moves = pd.concat(sums).groupby(["plant_id", "material_id", "day", "kind"], as_index=False)["qty"].sum()
-    moves["ts"] = [
-        pd.Timestamp(d).tz_localize(look.plants[p], nonexistent="shift_forward", ambiguous=False).tz_convert("UTC")
-        for p, d in zip(moves["plant_id"], moves["day"])
-    ]
+    stamps = np.zeros(len(moves), dtype="datetime64[us]")
+    for plant, rows in moves.groupby("plant_id").indices.items():
+        stamps[rows] = _midnights(moves["day"].iloc[rows], look.plants[plant]).tz_localize(None).to_numpy()
+    moves["ts"] = pd.DatetimeIndex(stamps).tz_localize("UTC")
     result.counts += write(conn, "inventory_movement", moves[["plant_id", "material_id", "ts", "kind", "qty"]])
     levels = write(conn, "inventory_level", stock_levels(conn, moves, look))
     note = f"stock levels: {levels.new} new, {levels.changed} changed, {levels.unchanged} unchanged"
@@ -206,14 +214,15 @@ def stock_levels(conn: Connection, moves: pd.DataFrame, look: Lookups) -> pd.Dat
         rows["change"] = rows["qty"] * rows["kind"].map(EFFECT)
         rows["day"] = pd.to_datetime(rows["ts"], utc=True).dt.tz_convert(tz).dt.normalize()
         daily = rows.groupby("day")["change"].sum().sort_index().cumsum() + (opening or 0.0)
-        ends = [(d + pd.Timedelta(days=1)).normalize() for d in daily.index]  # the next local midnight
-        ends = [pd.Timestamp(e.date()).tz_localize(tz, nonexistent="shift_forward", ambiguous=False) for e in ends]
+        ends = _midnights(
+            pd.Series(daily.index.tz_localize(None) + pd.Timedelta(days=1)), tz
+        )  # the next local midnight
         out.append(
             pd.DataFrame(
                 {
                     "plant_id": plant,
                     "material_id": material,
-                    "ts": pd.DatetimeIndex(ends).tz_convert("UTC"),
+                    "ts": ends,
                     "on_hand": daily.to_numpy(),
                 }
             )
