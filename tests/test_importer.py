@@ -290,3 +290,28 @@ def test_examples_import_into_the_demo_plant(db_engine):
         if path.suffix in (".csv", ".xlsx"):
             result = importer.import_file(db_engine, path)
             assert result.status == "done" and result.counts.new + result.counts.unchanged > 0, result.summary()
+
+
+def test_parquet_with_its_own_types(plant, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = _production()
+    aware = pd.to_datetime(frame["ts"].where(frame["machine_id"] == "B2"), utc=True)
+    local = pd.to_datetime(frame["ts"].where(frame["machine_id"] == "B1"), format="%Y-%m-%d %H:%M")
+    stamps = aware.fillna(local.dt.tz_localize("Europe/Berlin").dt.tz_convert("UTC"))
+    table = pa.table(
+        {
+            "machine_id": frame["machine_id"],
+            "ts": pa.array(stamps, pa.timestamp("us", tz="UTC")),
+            "planned_s": frame["planned_s"].astype(float),
+            "run_s": frame["run_s"].astype(float),
+            "total_count": frame["total_count"],
+            "good_count": frame["good_count"],
+        }
+    )
+    pq.write_table(table, tmp_path / "prod.parquet")
+    result = _run(plant, tmp_path / "prod.parquet")
+    assert (result.kind, _counts(result)) == ("production", (40, 0, 0, 0))
+    csv_again = _run(plant, _file(tmp_path, "prod", _production(), "csv"))  # the same rows, told as text
+    assert _counts(csv_again) == (0, 0, 40, 0)
