@@ -315,3 +315,45 @@ def test_parquet_with_its_own_types(plant, tmp_path):
     assert (result.kind, _counts(result)) == ("production", (40, 0, 0, 0))
     csv_again = _run(plant, _file(tmp_path, "prod", _production(), "csv"))  # the same rows, told as text
     assert _counts(csv_again) == (0, 0, 40, 0)
+
+
+def test_plant_scope_refuses_another_plants_rows(plant, tmp_path):
+    apply.apply(
+        plant,
+        model.parse(
+            {
+                **PLANT,
+                "plants": [
+                    *PLANT["plants"],
+                    {
+                        "id": "DET",
+                        "name": "Detroit",
+                        "timezone": "America/Detroit",
+                        "sap_plant": "2000",
+                        "lines": [
+                            {
+                                "id": "DET-L1",
+                                "name": "Line 1",
+                                "machines": [{"id": "D1", "name": "Press", "ideal_cycle_s": 1.0}],
+                            }
+                        ],
+                        "stock": [{"material": "STEEL", "reorder_point": 1, "safety_stock": 1, "lead_time_days": 1}],
+                    },
+                ],
+            }
+        ),
+    )
+    frame = _production().head(2)
+    frame.loc[1, "machine_id"] = "D1"
+    path = _file(tmp_path, "mixed", frame, "csv")
+    scoped = importer.import_file(plant, path, plants=("BER",))
+    assert scoped.status == "refused" and [(b.row, b.reason) for b in scoped.bad] == [
+        (3, "'D1' is not a machine in the plant model")
+    ]
+    assert importer.import_file(plant, path, plants=("BER", "DET")).status == "done"
+    mb = tmp_path / "mb51.csv"
+    mb.write_text("Posting Date,Movement Type,Plant,Material,Qty in Un. of Entry\n02.03.2026,101,2000,4711,5\n")
+    refused = importer.import_file(plant, mb, plants=("BER",))
+    assert [(b.column, b.reason) for b in refused.bad] == [
+        ("plant", "'2000' is no plant's sap_plant in the plant model")
+    ]

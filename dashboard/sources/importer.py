@@ -38,23 +38,26 @@ class Result:
         )
 
 
-def lookups(conn: Connection) -> Lookups:
-    q = lambda s: conn.execute(sa.text(s)).all()  # noqa: E731
+def lookups(conn: Connection, plants: tuple[str, ...] | None = None) -> Lookups:
+    """The plant model as the importer checks rows against it; with ``plants``, only those plants exist
+    (plant scope: a user of Stuttgart cannot import Detroit rows, which are then unknown)."""
+    q = lambda s: [r for r in conn.execute(sa.text(s)).all() if plants is None or r[0] in plants]  # noqa: E731
     machines = q(
-        "select m.machine_id, p.tz, m.ideal_cycle_s from machine m join line l using (line_id) join plant p using (plant_id)"
+        "select l.plant_id, m.machine_id, p.tz, m.ideal_cycle_s"
+        " from machine m join line l using (line_id) join plant p using (plant_id)"
     )
     sensors = q(
-        "select s.sensor_id, s.machine_id, s.kind, p.tz from sensor s join machine m using (machine_id)"
+        "select l.plant_id, s.sensor_id, s.machine_id, s.kind, p.tz from sensor s join machine m using (machine_id)"
         " join line l using (line_id) join plant p using (plant_id)"
     )
     return Lookups(
-        machine_tz={m: tz for m, tz, _ in machines},
-        machine_cycle={m: c for m, _, c in machines},
-        sensors={sid: tz for sid, _, _, tz in sensors},
-        sensor_ids={(m, k): sid for sid, m, k, _ in sensors},
-        plants=dict(q("select plant_id, tz from plant")),
+        machine_tz={m: tz for _, m, tz, _ in machines},
+        machine_cycle={m: c for _, m, _, c in machines},
+        sensors={sid: tz for _, sid, _, _, tz in sensors},
+        sensor_ids={(m, k): sid for _, sid, m, k, _ in sensors},
+        plants={p: tz for p, tz in q("select plant_id, tz from plant")},
         stock={(p, m) for p, m in q("select plant_id, material_id from stock_policy")},
-        reasons={r for (r,) in q("select reason_code from downtime_reason")},
+        reasons={r for (r,) in conn.execute(sa.text("select reason_code from downtime_reason")).all()},
     )
 
 
@@ -102,6 +105,7 @@ def import_file(
     dry_run: bool = False,
     user: str = "unknown",
     progress: bool = False,
+    plants: tuple[str, ...] | None = None,
 ) -> Result:
     """Import ``path`` in one transaction; nothing of it is written unless every row is good."""
     path = Path(path)
@@ -117,7 +121,7 @@ def import_file(
         with engine.connect() as conn:
             tx = conn.begin()
             try:
-                _run(conn, path, kind, result, progress)
+                _run(conn, path, kind, result, progress, plants)
                 if result.refused or dry_run:
                     tx.rollback()
                 else:
@@ -150,8 +154,10 @@ def import_file(
     return result
 
 
-def _run(conn: Connection, path: Path, kind: str, result: Result, progress: bool) -> None:
-    look = lookups(conn)
+def _run(
+    conn: Connection, path: Path, kind: str, result: Result, progress: bool, plants: tuple[str, ...] | None
+) -> None:
+    look = lookups(conn, plants)
     if kind == "mb51":
         mb51.run(conn, path, result, look, progress)
         return

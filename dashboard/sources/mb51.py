@@ -162,6 +162,7 @@ def _chunk(t: pa.Table, p: Problems, look: Lookups, plants: dict, materials: dic
 def run(conn: Connection, path: Path, result: Result, look: Lookups, progress: bool) -> None:
     """Movements summed per plant, material, plant-local posting day and kind; then levels from them."""
     plants, materials = _maps(conn)
+    plants = {code: plant for code, plant in plants.items() if plant in look.plants}  # plant scope
     sums: list[pd.DataFrame] = []
     skipped = 0
     for chunk in readers.chunks(path, progress):
