@@ -13,7 +13,7 @@ from dashboard import ingest
 from dashboard.sources import convert, mb51, readers
 from dashboard.sources.convert import Bad, Lookups
 from dashboard.sources.kinds import KINDS, normalise, recognise
-from dashboard.sources.writer import Counts, write
+from dashboard.sources.writer import Counts, Writer
 
 log = logging.getLogger(__name__)
 LISTED = 100  # bad rows named per file; all of them are counted
@@ -161,12 +161,12 @@ def _run(
     if kind == "mb51":
         mb51.run(conn, path, result, look, progress)
         return
-    spec = KINDS[kind]
+    spec, writer = KINDS[kind], Writer(conn)
     for chunk in readers.chunks(path, progress):
         frame, problems = convert.convert(spec, chunk.table, chunk.first_row, look)
         result.refused += int(problems.mask.sum())
         result.bad += problems.listed(LISTED - len(result.bad))
         if not result.refused:  # after the first bad row, read on only to name the rest
-            result.counts += write(conn, spec.table, frame)
+            result.counts += writer.write(spec.table, frame)
     if result.counts.written:
         ingest.bump(conn, (ingest.KINDS[spec.table],))

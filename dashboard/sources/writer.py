@@ -71,21 +71,52 @@ def _range_is_empty(conn: Connection, table: ingest.Table, frame: pd.DataFrame) 
     return not found
 
 
+class Writer:
+    """Writes the chunks of one file in order. A file sorted by time (the usual export) goes almost all by COPY:
+    rows later than anything this file wrote so far are checked against the rows that were there before, and a
+    chunk's few rows that share a time with the previous chunk take the staged upsert."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.high: dict[str, pd.Timestamp] = {}
+
+    def write(self, table_name: str, frame: pd.DataFrame) -> Counts:
+        if frame.empty:
+            return Counts()
+        ts = _TIME[table_name]
+        high = self.high.get(table_name)
+        later = frame[ts] > high if high is not None else pd.Series(True, index=frame.index)
+        counts = Counts()
+        if (~later).any():
+            counts += _staged(self.conn, table_name, frame[~later])
+        if later.any():
+            head = frame[later]
+            counts += _fast(self.conn, table_name, head)
+            self.high[table_name] = head[ts].max() if high is None else max(high, head[ts].max())
+        return counts
+
+
 def write(conn: Connection, table_name: str, frame: pd.DataFrame) -> Counts:
     """Write ``frame`` (validated rows) into ``table_name`` inside the caller's transaction."""
-    if frame.empty:
-        return Counts()
+    return Writer(conn).write(table_name, frame)
+
+
+def _staged(conn: Connection, table_name: str, frame: pd.DataFrame) -> Counts:
     table = ingest.TABLES[table_name]
-    cols = table.columns
-    data = _csv(frame, cols)
+    return _upsert(conn, table, _csv(frame, table.columns), len(frame))
+
+
+def _fast(conn: Connection, table_name: str, frame: pd.DataFrame) -> Counts:
+    table = ingest.TABLES[table_name]
+    data = _csv(frame, table.columns)
     if _range_is_empty(conn, table, frame):
         savepoint = conn.begin_nested()
         try:
             with conn.connection.driver_connection.cursor() as cur:
-                _copy(cur, table.name, cols, data)
+                _copy(cur, table.name, table.columns, data)
             savepoint.commit()
             return Counts(new=len(frame))
-        except psycopg2.errors.UniqueViolation:  # the same key in an earlier chunk of this file
+        except psycopg2.errors.UniqueViolation:  # an unsorted file: the same key in an earlier chunk
             savepoint.rollback()
             data.seek(0)
     return _upsert(conn, table, data, len(frame))
