@@ -357,3 +357,19 @@ def test_plant_scope_refuses_another_plants_rows(plant, tmp_path):
     assert [(b.column, b.reason) for b in refused.bad] == [
         ("plant", "'2000' is no plant's sap_plant in the plant model")
     ]
+
+
+def test_many_chunks_mixing_old_changed_and_new_rows_count_right(plant, tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 300)  # chunks that split a minute's rows between them
+    first = _production().sort_values("ts", kind="stable")
+    assert _counts(_run(plant, _file(tmp_path, "a", first, "csv"))) == (40, 0, 0, 0)
+    later = _production()
+    later["ts"] = pd.date_range("2026-01-14 10:00", periods=40, freq="min").strftime("%Y-%m-%d %H:%M")
+    later["machine_id"] = "B1"
+    later["ideal_cycle_s"] = 2.0
+    both = pd.concat([first, later], ignore_index=True)
+    both.loc[3, "good_count"] = 17
+    result = _run(plant, _file(tmp_path, "b", both, "csv"))
+    assert _counts(result) == (40, 1, 39, 0)
+    # B1 539 (one minute 18 -> 17) + B2 150 + the later 40 minutes on B1: 30 x 18 + 10 x 15 = 690.
+    assert data.oee_daily(DAY, DAY, "plant").iloc[0]["good_count"] == 539 + 150 + 690
