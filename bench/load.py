@@ -117,6 +117,7 @@ def main() -> None:
     p.add_argument("--seconds", type=int, default=60)
     p.add_argument("--every", type=float, default=15)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--worker-class", choices=["gevent", "gthread"], default="gevent", help="gevent: as deployed")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     a = p.parse_args()
     redis.Redis.from_url(a.redis_url).flushdb()
@@ -143,10 +144,11 @@ def main() -> None:
                 "-m",
                 "gunicorn",
                 "app:server",
+                "-c",
+                "deploy/gunicorn.conf.py",  # the production settings (gevent workers)
                 "-w",
                 str(a.workers),
-                "--threads",
-                "8",
+                *(["-k", "gthread", "--threads", "8"] if a.worker_class == "gthread" else []),
                 "-b",
                 f"127.0.0.1:{port}",
                 "--log-level",
@@ -166,7 +168,7 @@ def main() -> None:
             payloads = out / "payloads.json"
             payloads.write_text(json.dumps(capture_payloads(base)))
             print(
-                f"gunicorn {a.workers} workers, Redis cache; {len(json.loads(payloads.read_text()))} slide payloads captured"
+                f"gunicorn {a.workers} {a.worker_class} workers, Redis cache; {len(json.loads(payloads.read_text()))} slide payloads captured"
             )
             results = [stage(base, payloads, int(n), a.seconds, a.every, engine, out) for n in a.screens.split(",")]
         finally:

@@ -16,6 +16,7 @@ class Principal:
     plants: frozenset[str] | None = None  # None: every plant
     views: frozenset[str] | None = None  # a wall token's slides; None: every view
     wall: bool = False  # a wall screen's token, not a person: it may open /wall only
+    generation: int = 0  # a person's sessions from an older generation have ended (sign out, new password)
 
 
 EVERYONE = Principal("everyone")

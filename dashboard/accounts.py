@@ -6,12 +6,14 @@ import argparse
 import getpass
 import hashlib
 import os
+import re
 import secrets
 import sys
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from dashboard import config, db
 from dashboard.access import Principal
@@ -19,20 +21,51 @@ from dashboard.access import Principal
 # Checked when the user does not exist, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password")
 WALL_VIEWS = ("oee", "inventory")
+USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")  # as app_user's check constraint
+MIN_PASSWORD = 10
+MIN_STRENGTH = 2  # zxcvbn's score 0-4: below 2 is a common password, a keyboard walk or a near variant of one
+
+
+class AccountError(ValueError):
+    """A request the accounts cannot take; the message says why in words."""
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def check_password(username: str, password: str) -> None:
+    """Refuse a password that is short, common or made of the user's name, saying why."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    verdict = zxcvbn(password[:100], user_inputs=[username])
+    if verdict["score"] < MIN_STRENGTH:
+        why = verdict["feedback"]["warning"] or "it is too easy to guess"
+        raise AccountError(f"the password is too easy to guess: {why.rstrip('.')}")
+
+
+def _known_plants(conn: sa.Connection, plants: list[str]) -> None:
+    known = set(conn.execute(sa.text("select plant_id from plant")).scalars())
+    if unknown := [p for p in plants if p not in known]:
+        choices = ", ".join(sorted(known)) or "none yet"
+        raise AccountError(f"unknown plant {unknown[0]!r}; the plants are: {choices}")
+
+
 def add_user(engine: Engine, username: str, password: str | None, plants: list[str], all_plants: bool = False) -> None:
-    """Create or replace a user with exactly these plants; no password: signs in through the proxy header only."""
+    """Create or replace a user with exactly these plants; no password: signs in through the proxy header only.
+    Replacing a user ends the sessions it had (its session generation moves on)."""
+    if not USERNAME.match(username):
+        raise AccountError(f"{username[:64]!r} is not a user name: use 1-64 letters, digits, '.', '_', '@' or '-'")
+    if password is not None:
+        check_password(username, password)
     hashed = generate_password_hash(password) if password else None
     with engine.begin() as conn:
+        _known_plants(conn, plants)
         conn.execute(
             sa.text(
                 "insert into app_user (username, password_hash, all_plants) values (:u, :h, :a)"
-                " on conflict (username) do update set password_hash = :h, all_plants = :a, disabled = false"
+                " on conflict (username) do update set password_hash = :h, all_plants = :a, disabled = false,"
+                " session_gen = app_user.session_gen + 1"
             ),
             {"u": username, "h": hashed, "a": all_plants},
         )
@@ -44,9 +77,18 @@ def add_user(engine: Engine, username: str, password: str | None, plants: list[s
 def disable_user(engine: Engine, username: str) -> bool:
     with engine.begin() as conn:
         return (
-            conn.execute(sa.text("update app_user set disabled = true where username = :u"), {"u": username}).rowcount
+            conn.execute(
+                sa.text("update app_user set disabled = true, session_gen = session_gen + 1 where username = :u"),
+                {"u": username},
+            ).rowcount
             > 0
         )
+
+
+def end_sessions(engine: Engine, username: str) -> None:
+    """Every session of this user ends (sign out ends them all: a copied cookie is worth nothing after it)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("update app_user set session_gen = session_gen + 1 where username = :u"), {"u": username})
 
 
 def user(engine: Engine, username: str) -> Principal | None:
@@ -54,15 +96,15 @@ def user(engine: Engine, username: str) -> Principal | None:
     with engine.connect() as conn:
         row = conn.execute(
             sa.text(
-                """select u.all_plants, array_remove(array_agg(p.plant_id), null)
+                """select u.all_plants, array_remove(array_agg(p.plant_id), null), u.session_gen
                    from app_user u left join user_plant p using (username)
-                   where u.username = :u and not u.disabled group by u.all_plants"""
+                   where u.username = :u and not u.disabled group by u.all_plants, u.session_gen"""
             ),
             {"u": username},
         ).first()
     if row is None:
         return None
-    return Principal(username, None if row[0] else frozenset(row[1]))
+    return Principal(username, None if row[0] else frozenset(row[1]), generation=row[2])
 
 
 def verify(engine: Engine, username: str, password: str) -> Principal | None:
@@ -79,9 +121,12 @@ def verify(engine: Engine, username: str, password: str) -> Principal | None:
 def add_token(engine: Engine, name: str, plants: list[str], views: list[str]) -> str:
     """A new wall token for these plants and slides; the token is returned once and only its hash is kept."""
     if bad := [v for v in views if v not in WALL_VIEWS]:
-        raise ValueError(f"unknown wall view {bad[0]!r}; choose from {', '.join(WALL_VIEWS)}")
+        raise AccountError(f"unknown wall view {bad[0]!r}; choose from {', '.join(WALL_VIEWS)}")
+    if not plants:
+        raise AccountError("a wall token needs at least one plant (--plants)")
     token = secrets.token_urlsafe(32)
     with engine.begin() as conn:
+        _known_plants(conn, plants)
         conn.execute(
             sa.text("insert into wall_token (name, token_hash, plants, views) values (:n, :h, :p, :v)"),
             {"n": name, "h": token_hash(token), "p": plants, "v": views},
@@ -125,22 +170,42 @@ def main(argv: list[str] | None = None) -> None:
     r = sub.add_parser("revoke-token")
     r.add_argument("name")
     args = p.parse_args(argv)
+    try:
+        print(_run(args))
+    except AccountError as exc:
+        sys.exit(f"error: {exc}.")
+    except (config.ConfigError, db.DatabaseError) as exc:
+        sys.exit(f"error: {exc}")
+    except db.UNAVAILABLE as exc:
+        sys.exit(f"error: the database stopped answering: {str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}")
+
+
+def _run(args: argparse.Namespace) -> str:
     settings = config.load()
-    if not settings.database_url:
-        sys.exit("error: set DATABASE_URL to the database the dashboard uses")
-    engine = db.create(settings.database_url)
-    split = lambda v: [x for x in v.split(",") if x]  # noqa: E731
+    engine = db.create(db.url_for(settings))
+    db.check(engine)
+    split = lambda v: [x.strip() for x in v.split(",") if x.strip()]  # noqa: E731
     if args.cmd == "add-user":
-        password = None if args.no_password else os.environ.get("PASSWORD") or getpass.getpass("Password: ")
+        if args.no_password:
+            password = None
+        elif not (password := os.environ.get("PASSWORD", "")):
+            if not sys.stdin.isatty():
+                raise AccountError("set PASSWORD in the environment, or run this in a terminal to be asked for it")
+            password = getpass.getpass("Password: ")
+        if not args.all_plants and not split(args.plants):
+            raise AccountError("say which plants the user may see: --plants ID,ID or --all-plants")
         add_user(engine, args.username, password, split(args.plants), args.all_plants)
-        print(f"user {args.username} saved")
-    elif args.cmd == "disable-user":
-        print("disabled" if disable_user(engine, args.username) else "no such user")
-    elif args.cmd == "add-token":
+        return f"user {args.username} saved"
+    if args.cmd == "disable-user":
+        if not disable_user(engine, args.username):
+            raise AccountError(f"there is no user {args.username!r}")
+        return f"user {args.username} disabled; their sessions have ended"
+    if args.cmd == "add-token":
         token = add_token(engine, args.name, split(args.plants), split(args.views))
-        print(f"open once on the screen: /wall?token={token}")
-    else:
-        print(f"{revoke_token(engine, args.name)} token(s) revoked")
+        return f"open once on the screen: /wall?token={token}"
+    if not (n := revoke_token(engine, args.name)):
+        raise AccountError(f"there is no active token named {args.name!r}")
+    return f"{n} token(s) revoked"
 
 
 if __name__ == "__main__":

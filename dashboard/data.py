@@ -6,17 +6,14 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 import pandas as pd
-import psycopg2
-import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from dashboard import access, cache, explorer, kpi, queries, tiles
+from dashboard import access, cache, db, demo_history, explorer, kpi, queries, tiles
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
 
-# What a database that is down or restarting raises; pages keep their last data and say so.
-UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg2.OperationalError)
+UNAVAILABLE = db.UNAVAILABLE  # pages keep their last data and say so
 
 
 class _State:
@@ -68,6 +65,18 @@ def _cached(name: str, fn: Callable[..., pd.DataFrame], *args: object, end: date
     return cache.query_cache.get_or_compute(key, lambda: fn(engine(), *args), timeout)
 
 
+def demo_progress() -> tuple[int, int] | None:
+    """(days loaded, DEMO_DAYS) while the demo is still loading its history; None otherwise."""
+    s = settings()
+    if not s.seed_demo:
+        return None
+    try:
+        with engine().connect() as conn:
+            return demo_history.progress(conn, pd.Timestamp.now(tz="UTC"), s.demo_days)
+    except UNAVAILABLE:
+        return None
+
+
 def plants() -> pd.DataFrame:
     return access.rows(_cached("plants", queries.plants))
 
@@ -78,7 +87,15 @@ def hierarchy() -> pd.DataFrame:
 
 def oee_totals(start: datetime, end: datetime, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
     scope = access.scope(scope)
-    return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, end=end))
+    tz = _one_zone(scope)  # then whole plant-local days come from the daily rollup: a year is 365 rows a machine
+    return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, False, tz, end=end))
+
+
+def _one_zone(scope: Scope) -> str | None:
+    """The time zone every plant in scope shares, or None when they differ."""
+    p = _cached("plants", queries.plants)
+    zones = set(p["tz"] if scope.plants is None else p.loc[p["plant_id"].isin(scope.plants), "tz"])
+    return zones.pop() if len(zones) == 1 else None
 
 
 def oee_series(start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:

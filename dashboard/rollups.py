@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
+import atexit
 import logging
 import re
 import sys
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from psycopg2 import sql
 from sqlalchemy.engine import Connection, Engine
 
-from dashboard import config, db, migrate
+from dashboard import cli, config, db, migrate
 from dashboard.kpi import PARTS
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,11 @@ _HOURS = "unnest(cast(:hours as timestamptz[])) h(hour)"
 
 # Plain PostgreSQL: each step recomputes whole buckets inside the touched hours, finest level first.
 _PLAIN_PRODUCTION = [
+    f"delete from production_5m r using {_HOURS} where r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'",
+    f"""insert into production_5m (machine_id, bucket, {_COLS})
+        select p.machine_id, date_bin('5 minutes', p.ts, timestamptz '2000-01-01 00:00+00'), {_RAW_SUMS}
+        from production p join {_HOURS} on p.ts >= h.hour and p.ts < h.hour + interval '1 hour'
+        group by 1, 2""",
     f"delete from production_15m r using {_HOURS} where r.bucket >= h.hour and r.bucket < h.hour + interval '1 hour'",
     f"""insert into production_15m (machine_id, bucket, {_COLS})
         select p.machine_id, date_bin('15 minutes', p.ts, timestamptz '2000-01-01 00:00+00'), {_RAW_SUMS}
@@ -224,6 +229,7 @@ def _refresh_timescale(engine: Engine) -> dict[str, int]:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         daily = list(daily_aggregates(conn).values())
         order = [
+            "production_5m",
             "production_15m",
             "production_1h",
             *daily,
@@ -257,13 +263,17 @@ def _refresh_one(conn: Connection, name: str, tries: int = 5) -> None:
 
 def start_refresher(engine: Engine, interval: float, stop: threading.Event | None = None) -> threading.Thread:
     """Refresh every ``interval`` seconds in a daemon thread; errors are logged and retried."""
-    stop = stop or threading.Event()
+    if stop is None:
+        stop = threading.Event()
+        atexit.register(stop.set)  # no refresh against a database that is shutting down with the process
 
     def run() -> None:
         while not stop.is_set():
             try:
                 refresh(engine)
             except Exception as exc:  # noqa: BLE001 - a refresher that dies leaves rollups stale for good
+                if stop.is_set():
+                    break  # the process is stopping, and its database with it
                 log.warning("rollup refresh failed, will retry: %s", str(exc).strip().splitlines()[0])
             stop.wait(interval)
 
@@ -273,27 +283,29 @@ def start_refresher(engine: Engine, interval: float, stop: threading.Event | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Bring the rollups up to date once, or every --every seconds.")
+    p = cli.Parser(description="Bring the rollups up to date once, or every --every seconds.")
     p.add_argument("--database-url", help="defaults to $DATABASE_URL, or the embedded demo server")
-    p.add_argument("--every", type=float, help="keep refreshing at this interval (seconds)")
+    p.add_argument("--every", type=float, help="keep refreshing at this interval (seconds, at least 1)")
     args = p.parse_args(argv)
+    if args.every is not None and not args.every >= 1:
+        p.error(f"--every must be at least 1 second, got {args.every:g}")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    try:
-        settings = config.load()
-        engine = db.create(args.database_url or settings.database_url or db.start_embedded(settings.data_dir))
+
+    def body() -> int:
+        engine = db.create(cli.database_url(config.load(), args.database_url))
         db.check(engine)
+        with engine.connect() as conn:
+            if conn.execute(sa.text("select to_regclass('production_15m')")).scalar() is None:
+                return cli.fail("this database has no rollups yet; run python -m dashboard.migrate first")
         while True:
             t = time.perf_counter()
             done = refresh(engine)
-            print(f"refreshed {done} in {time.perf_counter() - t:.2f} s")
+            print(f"refreshed {done} in {time.perf_counter() - t:.2f} s", flush=True)
             if not args.every:
                 return 0
             time.sleep(args.every)
-    except (config.ConfigError, db.DatabaseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 0
+
+    return cli.run(body)
 
 
 if __name__ == "__main__":

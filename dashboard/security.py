@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 
 from dash import Dash
+from dash.exceptions import DependencyException
 from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from dashboard import db
 from dashboard.config import Settings
 
 log = logging.getLogger(__name__)
+
+# Callback bodies are a few kB (the largest, a hostile one, is refused long before this); a route that takes
+# uploads sets its own limit on its own requests.
+MAX_BODY_BYTES = 2 * 2**20
 
 
 def policy(app: Dash) -> str:
@@ -48,6 +54,9 @@ def _envelope_ok(body: object) -> bool:
 
 
 def init_app(app: Dash, settings: Settings) -> None:
+    """Headers, limits and error answers; call it after the sign-in gate, whose check must come before any body
+    is read."""
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     if settings.trusted_proxies:  # the proxy's X-Forwarded-* say whether the visitor came over HTTPS, and from where
         n = settings.trusted_proxies
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
@@ -64,6 +73,12 @@ def init_app(app: Dash, settings: Settings) -> None:
         the sender's mistake: 400 in words, no traceback."""
         if isinstance(exc, HTTPException):
             return exc
+        if isinstance(exc, DependencyException) or request.path.startswith("/_dash-component-suites/"):
+            log.info("no such script: %s", request.path[:200].encode("unicode_escape").decode())
+            return jsonify(error="not found"), 404
+        if isinstance(exc, db.UNAVAILABLE):
+            log.warning("database away on %s: %s", request.path, type(exc).__name__)
+            return jsonify(error="The database is not answering; this retries by itself."), 503
         if request.path.endswith("/_dash-update-component"):
             log.warning("callback request refused: %s: %s", type(exc).__name__, str(exc)[:200])
             return jsonify(error="this request does not match a callback of this app"), 400

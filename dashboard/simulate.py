@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from dashboard import config, db, ingest, simulator
+from dashboard import cli, config, db, ingest, simulator
 from dashboard.simulator import Topology
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ class Feed:
             for table, frame in simulator.dimensions(self.topo).items():
                 self.written[table] += ingest.upsert(conn, table, frame)
 
-    def window(self, start: pd.Timestamp, end: pd.Timestamp, hf_from: pd.Timestamp) -> None:
-        """Everything that happened in [start, end), in one transaction."""
+    def window(self, start: pd.Timestamp, end: pd.Timestamp, hf_from: pd.Timestamp, stock: bool = True) -> None:
+        """Everything that happened in [start, end), in one transaction; ``stock=False`` leaves out inventory,
+        which is stepped hour after hour in time order and so cannot be written out of order."""
         seed = self.topo.seed
         prod = [simulator.production_rows(seed, m, start, end) for m in self.topo.machines]
         down = [simulator.downtime_rows(seed, m, start, end) for m in self.topo.machines]
@@ -48,16 +50,25 @@ class Feed:
             tel.append(simulator.telemetry_rows(seed, self.topo, start, min(end, hf_from), self.step_s, self.sensors))
         if end > hf_from:
             tel.append(simulator.telemetry_rows(seed, self.topo, max(start, hf_from), end, 1, self.sensors))
-        if self.inventory is None:
-            self.inventory = simulator.Inventory(self.topo)
-        moves, levels = self.inventory.run(start, end)
         with self.engine.begin() as conn:
             for table, frames in (("production", prod), ("downtime", down), ("telemetry", tel)):
                 frames = [f for f in frames if len(f)]
                 if frames:
                     self.written[table] += ingest.upsert(conn, table, pd.concat(frames, ignore_index=True))
-            self.written["inventory_movement"] += ingest.upsert(conn, "inventory_movement", moves)
-            self.written["inventory_level"] += ingest.upsert(conn, "inventory_level", levels)
+            if stock:
+                self._stock(conn, start, end)
+
+    def stock(self, start: pd.Timestamp, end: pd.Timestamp) -> None:
+        """Inventory movements and levels for every hour in [start, end), in one transaction."""
+        with self.engine.begin() as conn:
+            self._stock(conn, start, end)
+
+    def _stock(self, conn: sa.Connection, start: pd.Timestamp, end: pd.Timestamp) -> None:
+        if self.inventory is None:
+            self.inventory = simulator.Inventory(self.topo)
+        moves, levels = self.inventory.run(start, end)
+        self.written["inventory_movement"] += ingest.upsert(conn, "inventory_movement", moves)
+        self.written["inventory_level"] += ingest.upsert(conn, "inventory_level", levels)
 
     def backfill(self, start: pd.Timestamp, end: pd.Timestamp, progress: bool = True) -> None:
         """Write [start, end) a day at a time, with a progress bar."""
@@ -70,34 +81,48 @@ class Feed:
         for a, b in tqdm(steps, desc="backfill", unit="day", disable=not progress, leave=False):
             self.window(a, b, hf_from)
 
-    def resume_point(self) -> pd.Timestamp | None:
-        """Where the data already in the database ends, and the stock on hand there."""
+    def stock_resume_point(self) -> pd.Timestamp | None:
+        """The end of the last inventory hour in the database, with the stock on hand then; None if there is none."""
         with self.engine.connect() as conn:
-            last = conn.execute(sa.text("select max(ts) from production")).scalar()
             rows = conn.execute(
                 sa.text(
                     "select distinct on (plant_id, material_id) plant_id, material_id, on_hand, ts"
                     " from inventory_level order by plant_id, material_id, ts desc"
                 )
             ).all()
-        if last is None:
+        if not rows:
             return None
         self.inventory = simulator.Inventory(self.topo, {(p, m): q for p, m, q, _ in rows})
-        return pd.Timestamp(last).tz_convert("UTC") + pd.Timedelta(minutes=1)
+        return max(pd.Timestamp(ts).tz_convert("UTC") for *_, ts in rows)
 
-    def live(self, start: pd.Timestamp, interval: float, stop: threading.Event, max_ticks: int | None = None) -> None:
-        """Every ``interval`` seconds write what happened since the last tick, until ``stop`` is set."""
+    def live(
+        self,
+        start: pd.Timestamp,
+        interval: float,
+        stop: threading.Event,
+        max_ticks: int | None = None,
+        between: Callable[[pd.Timestamp], bool] | None = None,
+    ) -> None:
+        """Every ``interval`` seconds write what happened since the last tick, until ``stop`` is set.
+
+        ``between(written_until)`` runs after each tick; when it did some work (returns True) the next tick
+        follows at once, so other work (older history) shares the thread without the live data falling behind."""
         last, ticks = start, 0
-        inv_hour = start.ceil("h")
+        inv_hour = start.floor("h")  # the hour ``start`` falls in has not been stepped yet
         while not stop.is_set() and (max_ticks is None or ticks < max_ticks):
             now = pd.Timestamp.now(tz="UTC").floor("s")
             try:
                 self._tick(last, now, inv_hour)
                 last, inv_hour = now, max(inv_hour, now.floor("h"))
+                busy = between(last) if between else False
             except Exception as exc:  # noqa: BLE001 - the live feed must outlive a database restart
+                if stop.is_set():
+                    break  # the process is stopping, and its database with it
                 log.warning("simulator could not write, will retry: %s", str(exc).strip().splitlines()[0])
+                busy = False
             ticks += 1
-            stop.wait(interval)
+            if not busy:
+                stop.wait(interval)
 
     def _tick(self, last: pd.Timestamp, now: pd.Timestamp, inv_hour: pd.Timestamp) -> None:
         seed = self.topo.seed
@@ -116,8 +141,11 @@ class Feed:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    settings = config.load()
-    p = argparse.ArgumentParser(description="Backfill simulated plants, then stream live data.")
+    try:
+        settings = config.load()
+    except config.ConfigError as exc:
+        sys.exit(cli.fail(str(exc)))
+    p = cli.Parser(description="Backfill simulated plants, then stream live data.")
     p.add_argument("--database-url", help="defaults to $DATABASE_URL, or the embedded demo server")
     p.add_argument("--days", type=int, default=settings.demo_days, help="days of history (default %(default)s)")
     p.add_argument("--plants", type=int, default=settings.demo_plants, help="plants, 1-6 (default %(default)s)")
@@ -136,17 +164,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("machines", 1, 5000),
         ("sensors", 1, 3),
         ("step", 1, 86400),
+        ("seed", 0, 2**31 - 1),
     ):
         if not lo <= getattr(args, name) <= hi:
             p.error(f"--{name} must be between {lo} and {hi}, got {getattr(args, name)}")
     if args.machines < args.plants:
         p.error(f"--machines ({args.machines}) must be at least --plants ({args.plants})")
-    if args.interval < 1:
+    if not args.interval >= 1:  # also refuses nan
         p.error("--interval must be at least 1 second")
+    if not 0 <= args.hf_hours <= 24 * 30:
+        p.error(f"--hf-hours must be between 0 and 720, got {args.hf_hours:g}")
     if args.end:
         try:
             args.end = pd.Timestamp(args.end)
-        except ValueError:
+        except (ValueError, OverflowError):
             p.error(f"--end is not a time: {args.end!r}")
         if args.end.tzinfo is None:
             p.error("--end needs a time zone, e.g. 2026-01-31T00:00Z")
@@ -159,15 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     from dashboard import migrate
 
-    try:
-        settings = config.load()
-        url = args.database_url or settings.database_url or db.start_embedded(settings.data_dir)
-        engine = db.create(url, pool_size=2)
-        db.check(engine)
-        migrate.migrate(engine, want_timescale=settings.timescaledb)
-    except (config.ConfigError, db.DatabaseError, migrate.MigrationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return cli.run(lambda: _run(args), migrate.MigrationError)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from dashboard import migrate
+
+    settings = config.load()
+    engine = db.create(cli.database_url(settings, args.database_url), pool_size=2)
+    db.check(engine)
+    migrate.migrate(engine, want_timescale=settings.timescaledb)
     topo = simulator.topology(args.seed, args.plants, args.machines)
     # Rows only from here on: the writer role may insert and update them, never change the schema.
     feed = Feed(db.writer(engine), topo, hf_hours=args.hf_hours, step_s=args.step, sensors=args.sensors)
@@ -183,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     for table, n in sorted(feed.written.items()):
         print(f"  {table:20s} {n:>12,}")
     if args.live and not args.end:
-        print(f"streaming live data every {args.interval:g} s; Ctrl-C stops")
+        print(f"streaming live data every {args.interval:g} s; Ctrl-C stops", flush=True)
         try:
             feed.live(end, args.interval, threading.Event())
         except KeyboardInterrupt:

@@ -62,10 +62,11 @@ def _ids(raw: str | None, known: set[str], what: str, notices: list[str]) -> tup
 def _date(raw: str | None, name: str, notices: list[str]) -> date | None:
     if not raw:
         return None
-    try:
-        d = date.fromisoformat(str(raw)[:10])
+    text = str(raw).strip()
+    try:  # the whole value must be a date, or a date and a real time of day: '2026-11-23T99:99' is neither
+        d = date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text).date()
     except ValueError:
-        notices.append(f"'{str(raw)[:40]}' is not a date (use YYYY-MM-DD); {name} ignored.")
+        notices.append(f"'{text[:40]}' is not a date (use YYYY-MM-DD); {name} ignored.")
         return None
     if not EARLIEST <= d <= date.today() + timedelta(days=366):
         notices.append(f"{name} {d.isoformat()} is out of range; ignored.")

@@ -20,6 +20,7 @@ RANGES = {
     "30d": ("30 days", timedelta(days=30)),
     "1y": ("1 year", timedelta(days=365)),
 }
+MAX_SENSORS = 8  # rows of one chart: more than any machine here has, and a bound on one callback's reading
 _RANGE_KEY = re.compile(r"^xaxis\d*\.range\[(0|1)\]$")
 
 
@@ -95,10 +96,20 @@ def sensor_choices(machine):  # noqa: ANN001, ANN201
     ]
 
 
-def _chosen(sensor_ids: object) -> list[dict]:
-    s = data.sensors()
-    ids = [v for v in sensor_ids if isinstance(v, int)] if isinstance(sensor_ids, list) else []
-    return s[s["sensor_id"].isin(ids)].to_dict("records")
+def _chosen(sensor_ids: object) -> tuple[list[dict], str]:
+    """The sensors asked for, as the page offers them: one machine's, at most MAX_SENSORS; and a note when some
+    were left out, so that a crafted request cannot make one callback read a whole plant's history."""
+    s = data.sensors().set_index("sensor_id", drop=False)
+    asked = list(dict.fromkeys(v for v in sensor_ids if isinstance(v, int))) if isinstance(sensor_ids, list) else []
+    known = [i for i in asked if i in s.index]
+    if not known:
+        return [], ""
+    machine = s.at[known[0], "machine_id"]
+    mine = [i for i in known if s.at[i, "machine_id"] == machine][:MAX_SENSORS]
+    note = ""
+    if len(mine) < len(asked):
+        note = f"The explorer draws up to {MAX_SENSORS} sensors of one machine; {len(asked) - len(mine)} left out. "
+    return s.loc[mine].to_dict("records"), note
 
 
 def _width(width: object) -> int:
@@ -123,12 +134,12 @@ def _full_window(range_key: str):  # noqa: ANN202
     State("exp-width", "data"),
 )
 def draw(sensor_ids, range_key, _reset, width):  # noqa: ANN001, ANN201
-    sensors = _chosen(sensor_ids)
+    sensors, note = _chosen(sensor_ids)
     start, end = _full_window(range_key)
     tz = sensors[0]["tz"] if sensors else "UTC"
     series = [data.sensor_series(int(s["sensor_id"]), start, end, _width(width)) for s in sensors]
     revision = f"{range_key}|{sensor_ids}|{_reset}"
-    return figures_explorer.figure(sensors, series, tz, (start, end), revision), _info(series)
+    return figures_explorer.figure(sensors, series, tz, (start, end), revision), note + _info(series)
 
 
 @callback(
@@ -142,7 +153,7 @@ def draw(sensor_ids, range_key, _reset, width):  # noqa: ANN001, ANN201
 )
 def zoom(relayout, sensor_ids, range_key, width):  # noqa: ANN001, ANN201
     """Everything a zoom needs comes with the request: the window, the sensors, the width."""
-    sensors = _chosen(sensor_ids)
+    sensors, note = _chosen(sensor_ids)
     window = _window(relayout or {}, sensors[0]["tz"] if sensors else "UTC", *_full_window(range_key))
     if not sensors or window is None:
         return dash.no_update, dash.no_update
@@ -154,7 +165,7 @@ def zoom(relayout, sensor_ids, range_key, width):  # noqa: ANN001, ANN201
         series.append(ser)
         values = figures_explorer.trace_values(ser, s["tz"])
         figures_explorer.patch(p, i * figures_explorer.TRACES_PER_SENSOR, values, s["kind"])
-    return p, _info(series)
+    return p, note + _info(series)
 
 
 def _window(relayout: dict, tz: str, full_start, full_end):  # noqa: ANN001, ANN202

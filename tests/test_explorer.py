@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dashboard import explorer, ingest, queries, rollups
+from tests import dash_client
 from tests.known import load_known
 
 T0 = datetime(2026, 1, 14, 6, tzinfo=UTC)
@@ -163,3 +165,22 @@ def test_envelopes_send_one_grid_unless_the_wall_clock_jumps(first, regular):
         )
     else:
         assert all("x" in v and len(v["x"]) == 12 for v in values[:3])
+
+
+def test_a_request_for_many_sensors_draws_one_machines_few_and_says_so(sensor_db, app_factory):
+    """A crafted request naming 123 sensors (12 of them real, on two machines) reads one machine's, at most 8."""
+    with sensor_db.begin() as conn:
+        rows = [(i, "B1", f"t{i}", "°C", None, None) for i in range(2, 11)] + [(11, "K1", "p", "bar", None, None)]
+        ingest.upsert(
+            conn, "sensor", pd.DataFrame(rows, columns=["sensor_id", "machine_id", "kind", "unit", "lo_limit", "hi_limit"])
+        )
+    app = app_factory(sensor_db.url.render_as_string(hide_password=False))
+    s = requests.Session()
+    draw = next(c for c in dash_client.server_callbacks(app.url, s) if c["output"].startswith("..exp-graph.figure..."))
+    values = dash_client.by_id(draw, {"exp-sensors": list(range(1, 124)), "exp-range": "7d", "exp-width": 1200})
+    r = s.post(app.url + "/_dash-update-component", json=dash_client.body(draw, values), timeout=60)
+    assert r.status_code == 200
+    answer = r.json()["response"]
+    axes = {t.get("yaxis", "y") for t in answer["exp-graph"]["figure"]["data"]}
+    assert len(axes) == 8  # sensors 1-8 of B1: not K1's, not the 113 that do not exist
+    assert "up to 8 sensors of one machine; 115 left out" in answer["exp-info"]["children"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+from pathlib import Path
+from urllib.parse import quote
+
 import pytest
 import requests
 import sqlalchemy as sa
@@ -116,3 +120,64 @@ def test_malformed_callback_requests_get_400_in_words(target, body):
     _, app, session, _ = target
     r = session.post(app.url + "/_dash-update-component", json=body)
     assert r.status_code == 400 and "Traceback" not in r.text and r.json()["error"]
+
+
+# --- Routes that answer without a session, and unknown paths: hostile strings in the path, the query and a form.
+OPEN_ROUTES = [
+    "/login",
+    "/logout",
+    "/healthz",
+    "/_favicon.ico",
+    "/favicon.ico",
+    "/_dash-layout",
+    "/_dash-dependencies",
+    "/_dash-update-component",
+    "/_reload-hash",
+    "/wall",
+    "/assets/{}",
+    "/_dash-component-suites/{}",
+    "/_dash-component-suites/dash/{}",
+    "/_dash-component-suites/dash/deps/{}.js",
+    "/vendor/bootstrap/{}",
+    "/{}",
+    "/_dash-{}",
+]
+
+
+@pytest.fixture(scope="module")
+def open_app(pg_admin_url):
+    """The same data with sign-in off, where the Dash routes themselves answer everyone."""
+    with known_database(pg_admin_url) as engine:
+        app = AppProcess(engine.url.render_as_string(hide_password=False), REFRESH_SECONDS="60")
+        try:
+            yield app
+        finally:
+            app.stop()
+
+
+@pytest.mark.parametrize("which", ["signed-in app", "open app"])
+def test_open_routes_answer_hostile_strings_without_5xx_or_traceback(target, open_app, which):
+    app = target[1] if which == "signed-in app" else open_app
+    answers = []
+    for route in OPEN_ROUTES:
+        for nasty in NASTY:
+            short = quote(nasty[:4000], safe="")
+            path = route.format(short) if "{}" in route else f"{route}?next={short}&token={short}&reason={short}"
+            answers.append((path[:80], raw_request(app.url, "GET", path)))
+            if nasty.isprintable() and " " not in nasty and len(nasty) < 100 and "{}" in route:
+                answers.append((route.format(nasty), raw_request(app.url, "GET", route.format(nasty))))  # unescaped
+            form = {"username": nasty, "password": nasty, "csrf": nasty, "next": nasty}
+            answers.append((path[:80], requests.post(app.url + path, data=form, allow_redirects=False).status_code))
+    assert [a for a in answers if a[1] >= 500] == []
+    assert "Traceback" not in Path(app.log.name).read_text()
+
+
+def raw_request(base: str, method: str, path: str) -> int:
+    """Send exactly this path, with no client-side normalisation of dots or slashes."""
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn.putrequest(method, path, skip_accept_encoding=True)
+    conn.endheaders()
+    status = conn.getresponse().status
+    conn.close()
+    return status

@@ -136,6 +136,7 @@ def test_inventory_grid_and_csv(app, page):
         ("#plant=NOPE", "Unknown plant 'NOPE' ignored."),
         ("#range=custom&from=2026-02-10&to=2026-01-01", "The start date 2026-02-10 is after the end date 2026-01-01"),
         ("#range=custom&from=10000-01-01&to=10000-02-01", "is not a date"),
+        ("#range=custom&from=2026-11-23T99:99&to=2026-11-24", "'2026-11-23T99:99' is not a date"),
         ("#group=" + quote("';drop table plant;--"), "Unknown grouping"),
         ("#plant=" + "A" * 5000, "Unknown plant 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' ignored."),
         ("?range=fortnight", "Unknown range 'fortnight'"),

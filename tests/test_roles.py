@@ -30,7 +30,7 @@ def test_the_dashboard_role_reads_everything_pages_need(known):
     assert _run(reader, "select current_user") == "plant_reader"
     assert _run(reader, "select count(*) from plant") == 2
     assert _run(reader, "select count(*) from production") == _run(known, "select count(*) from production") > 0
-    for rollup in ("production_15m", "production_1h", "production_1d", "telemetry_10s", "telemetry_1m", "telemetry_1h"):
+    for rollup in ("production_5m", "production_15m", "production_1h", "production_1d", "telemetry_10s", "telemetry_1m", "telemetry_1h"):
         assert _run(reader, f"select count(*) from {rollup}") == _run(known, f"select count(*) from {rollup}")
 
 

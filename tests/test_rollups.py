@@ -81,7 +81,7 @@ def test_totals(known, group, expected):
 def test_ragged_range_mixes_levels_and_stays_exact(known):
     start, end = D + timedelta(hours=18, minutes=10), D + timedelta(hours=23, minutes=20)
     levels = {rel for rel, _, _ in queries.pieces(start, end)}
-    assert levels == {"production_1m", "production_15m", "production_1h"}
+    assert levels == {"production_5m", "production_15m", "production_1h"}  # 18:10-18:15 and 23:15-23:20 in 5 min
     _check(queries.oee_totals(known, start, end, "all"), RAGGED, ["key"])
 
 
@@ -143,7 +143,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     start=st.integers(0, 2 * 1440 - 1),
     length=st.integers(1, 2 * 1440),
     group=st.sampled_from(list(queries.GROUPS)),
-    bucket=st.sampled_from([900, 1800, 3600, 7200, 21600]),
+    bucket=st.sampled_from([300, 900, 1800, 3600, 7200, 21600]),
 )
 def test_rollups_equal_raw_for_any_range(simulated, start, length, group, bucket):
     lo = T0 + timedelta(minutes=start)
@@ -209,3 +209,44 @@ def test_compression_policy_follows_the_setting(any_engine):
             )
         ).all()
     assert policies == [("production", "12 days"), ("telemetry", "12 days")]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    start=st.integers(-1440, 2 * 1440 - 1),
+    length=st.integers(1, 4 * 1440),
+    group=st.sampled_from(list(queries.GROUPS)),
+    plant=st.sampled_from(["DET", "STR", "PNQ"]),
+)
+def test_whole_local_days_from_the_daily_rollup_equal_raw(simulated, start, length, group, plant):
+    """Ranges with whole plant-local days (Detroit, Berlin and Kolkata at +5:30) read them from production_1d, and the
+    ragged ends from finer levels: the same sums as the raw rows."""
+    lo = T0 + timedelta(minutes=start)
+    hi = lo + timedelta(minutes=length)
+    tz = {"DET": "America/Detroit", "STR": "Europe/Berlin", "PNQ": "Asia/Kolkata"}[plant]
+    scope = Scope(plants=(plant,))
+    _same(
+        queries.oee_totals(simulated, lo, hi, group, scope, tz=tz),
+        queries.oee_totals(simulated, lo, hi, group, scope, raw=True),
+    )
+
+
+@pytest.mark.parametrize(
+    "start, end, tz, daily",
+    [
+        # Berlin moves to summer time on 29 March 2026: that day is 23 hours long, 22:00 to 21:00 UTC.
+        ("2026-03-28T22:00Z", "2026-03-29T22:00Z", "Europe/Berlin", ("2026-03-28T23:00Z", "2026-03-29T22:00Z")),
+        ("2026-03-28T23:00Z", "2026-03-30T22:00Z", "Europe/Berlin", ("2026-03-28T23:00Z", "2026-03-30T22:00Z")),
+        # Kolkata's midnight is 18:30 UTC: the half hour before it comes from 15-minute buckets.
+        ("2026-03-01T18:00Z", "2026-03-03T19:00Z", "Asia/Kolkata", ("2026-03-01T18:30Z", "2026-03-03T18:30Z")),
+        ("2026-03-01T19:00Z", "2026-03-02T18:00Z", "Asia/Kolkata", None),  # no whole day inside
+    ],
+)
+def test_day_pieces_cover_the_range_with_local_days(start, end, tz, daily):
+    lo, hi = pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()
+    spans = queries.day_pieces(lo, hi, tz)
+    assert spans[0][1] == lo and spans[-1][2] == hi
+    assert all(a[2] == b[1] for a, b in zip(spans, spans[1:], strict=False))  # no gap, no overlap
+    days = [(a, b) for rel, a, b in spans if rel == "production_1d"]
+    expected = [] if daily is None else [tuple(pd.Timestamp(t).to_pydatetime() for t in daily)]
+    assert days == expected

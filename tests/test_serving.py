@@ -30,7 +30,8 @@ def gunicorn(db_engine):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_engine.url.render_as_string(hide_password=False), "DEMO": "0"}
     env.pop("REDIS_URL", None)
-    cmd = [sys.executable, "-m", "gunicorn", "app:server", "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}"]
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "-w", "2", "-b", f"127.0.0.1:{port}"]
+    cmd.append("app:server")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):  # wait for the port only: the first requests must find the workers fresh
         try:

