@@ -42,11 +42,17 @@ class Counts:
 
 
 def _csv(frame: pd.DataFrame, columns: tuple[str, ...]) -> io.BytesIO:
-    """CSV through Arrow's writer (C++): times as '2026-01-14 22:30:00.000000Z', which PostgreSQL reads exactly."""
+    """CSV through Arrow's writer (C++). Times go as UTC wall clock without a zone ('2026-01-14 22:30:00.000000'),
+    which _copy reads in UTC: Arrow formats zoned times ten times slower than plain ones."""
     arrays = {}
     for col in columns:
         s = frame[col]
-        arrays[col] = pa.array(s.to_numpy(dtype="int64"), pa.int64()) if col in _WHOLE else pa.Array.from_pandas(s)
+        if col in _WHOLE:
+            arrays[col] = pa.array(s.to_numpy(dtype="int64"), pa.int64())
+        elif isinstance(s.dtype, pd.DatetimeTZDtype):
+            arrays[col] = pa.array(s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]"))
+        else:
+            arrays[col] = pa.Array.from_pandas(s)
     buf = io.BytesIO()
     pcsv.write_csv(pa.table(arrays), buf, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
     buf.seek(0)
@@ -54,6 +60,7 @@ def _csv(frame: pd.DataFrame, columns: tuple[str, ...]) -> io.BytesIO:
 
 
 def _copy(cur: psycopg2.extensions.cursor, target: str, columns: tuple[str, ...], data: io.BytesIO) -> None:
+    cur.execute("set local timezone = 'UTC'")  # the times in ``data`` are UTC wall clock; reset at commit
     cur.copy_expert(f"copy {target} ({', '.join(columns)}) from stdin with (format csv)", data)
 
 
