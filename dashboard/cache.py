@@ -11,9 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import sqlalchemy as sa
 from cachelib import SimpleCache
 from flask import Flask
 from flask_caching import Cache
+from sqlalchemy.engine import Engine
 
 from dashboard.config import Settings
 
@@ -150,6 +152,44 @@ class QueryCache:
 
 
 query_cache = QueryCache(queries)
+
+
+class Generations:
+    """Each data kind's generation (table data_generation), read at most once per ``max_age_s`` per process.
+
+    Writers bump a kind in the same transaction as a change to history, so every worker and host sees it
+    within ``max_age_s`` through the database, whoever wrote (importer, simulator, another host), with or
+    without Redis. If the read fails the last known values are used: cached answers keep being served.
+    """
+
+    max_age_s = 1.0
+
+    def __init__(self) -> None:
+        self._values: dict[str, int] = {}
+        self._read_at = float("-inf")
+        self._guard = threading.Lock()
+
+    def reset(self) -> None:
+        self._values, self._read_at = {}, float("-inf")
+
+    def current(self, engine: Engine, kinds: tuple[str, ...]) -> tuple[int, ...]:
+        if time.monotonic() - self._read_at >= self.max_age_s:
+            with self._guard:
+                if time.monotonic() - self._read_at >= self.max_age_s:
+                    self._read(engine)
+        return tuple(self._values.get(k, 0) for k in kinds)
+
+    def _read(self, engine: Engine) -> None:
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("select kind, generation from data_generation")).all()
+            self._values = {k: int(g) for k, g in rows}
+        except sa.exc.SQLAlchemyError as exc:
+            log.debug("cache generations unreadable, keeping the last ones: %s", exc)
+        self._read_at = time.monotonic()
+
+
+generations = Generations()
 
 
 def make_key(name: str, *args: object) -> str:

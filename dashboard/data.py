@@ -28,6 +28,7 @@ def init_app(server: Flask, engine: Engine, settings: Settings) -> str:
     """Bind the engine and the cache; return the cache type."""
     _state.engine, _state.settings = engine, settings
     shared = tiles.shared_store(server, settings)
+    cache.generations.reset()
     tiles.TILES.configure(settings.tile_cache_mb * 2**20, settings.cache_timeout, settings.refresh_seconds, shared)
     return cache.init_app(server, settings)
 
@@ -43,10 +44,25 @@ def settings() -> Settings:
     return _state.settings
 
 
+# Which data each answer is made of: its key carries those kinds' generations, so a correction to history
+# (an import, a late write) is not answered from the cache again once the generation moves on.
+KINDS = {
+    "oee_totals": ("production", "model"),
+    "oee_series": ("production", "model"),
+    "oee_daily": ("production", "model"),
+    "downtime_by_reason": ("production", "model"),
+    "inventory_status": ("inventory", "model"),
+    "inventory_levels": ("inventory", "model"),
+    "inventory_flows": ("inventory", "model"),
+}
+
+
 def _cached(name: str, fn: Callable[..., pd.DataFrame], *args: object, end: datetime | None = None) -> pd.DataFrame:
     s = settings()
     timeout = s.cache_timeout if end is None else cache.timeout_for(end, s.refresh_seconds, s.cache_timeout)
-    return cache.query_cache.get_or_compute(cache.make_key(name, *args), lambda: fn(engine(), *args), timeout)
+    gens = cache.generations.current(engine(), KINDS.get(name, ("model",)))
+    key = cache.make_key(name, *args, gens)
+    return cache.query_cache.get_or_compute(key, lambda: fn(engine(), *args), timeout)
 
 
 def demo_progress() -> tuple[int, int] | None:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from dashboard import demo_history, simulator
 from dashboard.config import Settings
 from dashboard.simulate import Feed
+from dashboard.sources.topology import apply_demo
 
 log = logging.getLogger(__name__)
 _LIVE_LOCK = 727_002  # one simulating process per database, however many app workers start
@@ -86,6 +87,7 @@ def start(
         log.info("another process is simulating demo data")
         return None
     topo = simulator.topology(settings.demo_seed, settings.demo_plants, settings.demo_machines)
+    apply_demo(engine, topo)  # the demo's plants come from a plant model file, as a real plant's do
     loader = Loader(Feed(engine, topo), settings, now or pd.Timestamp.now(tz="UTC").floor("min"))
     loader.first_hours()
     if stop is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import psycopg2
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 
@@ -47,6 +48,36 @@ TABLES = {
 }
 
 
+# Which cached answers a table's rows feed (dashboard.data folds the generation of each into its keys).
+KINDS = {
+    "production": "production",
+    "downtime": "production",
+    "telemetry": "telemetry",
+    "inventory_level": "inventory",
+    "inventory_movement": "inventory",
+}
+TIME_COLUMN = {"downtime": "start_ts"}
+# Rows newer than this only touch live windows, which the cache keeps for one refresh interval anyway;
+# the simulator's live writes stay below it, so they do not throw away every cached historic answer.
+LATE = pd.Timedelta(minutes=10)
+
+
+def bump(conn: Connection, kinds: tuple[str, ...]) -> None:
+    """Mark cached answers of ``kinds`` stale, at commit of the caller's transaction."""
+    conn.execute(
+        sa.text("update data_generation set generation = generation + 1 where kind = any(:k)"), {"k": list(kinds)}
+    )
+
+
+def touches_history(table_name: str, frame: pd.DataFrame, now: pd.Timestamp | None = None) -> bool:
+    """Whether rows of ``frame`` may sit in windows that are cached for longer than a refresh interval."""
+    if table_name not in KINDS:
+        return True
+    ts = frame[TIME_COLUMN.get(table_name, "ts")]
+    now = now or pd.Timestamp.now(tz="UTC")
+    return bool(len(ts)) and ts.min() < now - LATE
+
+
 class BatchError(ValueError):
     """A batch that cannot be written; nothing of it was written."""
 
@@ -81,14 +112,21 @@ def _csv(frame: pd.DataFrame) -> io.StringIO:
     return buf
 
 
-def upsert(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
-    """Write ``frame`` into ``table_name``; return how many rows were new or changed."""
+def upsert(conn: Connection, table_name: str, frame: pd.DataFrame, bump_generation: bool = True) -> int:
+    """Write ``frame`` into ``table_name``; return how many rows were new or changed.
+
+    Rows that change history (older than LATE, or any dimension) bump the cache generation of their kind,
+    unless the caller bumps once itself (``bump_generation=False``).
+    """
     table = TABLES[table_name]
     frame = validate(table, frame)
     if frame.empty:
         return 0
     try:
-        return _write(conn, table, frame)
+        written = _write(conn, table, frame)
+        if written and bump_generation and touches_history(table_name, frame):
+            bump(conn, (KINDS.get(table_name, "model"),))
+        return written
     except psycopg2.Error as exc:
         # The whole transaction is rolled back by the caller's `begin()`; say why in words.
         detail = str(exc).strip().splitlines()[0]

@@ -91,7 +91,33 @@ def refresh(engine: Engine) -> dict[str, int]:
     """Bring every rollup up to date; returns hours recomputed per source (plain) or aggregates refreshed."""
     with engine.connect() as conn:
         timescale = is_timescale(conn)
-    return _refresh_timescale(engine) if timescale else _refresh_plain(engine)
+        seen = _generations(conn)
+    done = _refresh_timescale(engine) if timescale else _refresh_plain(engine)
+    _settle(engine, seen)
+    return done
+
+
+def _generations(conn: Connection) -> dict[str, tuple[int, int]]:
+    rows = conn.execute(sa.text("select kind, generation, settled from data_generation")).all()
+    return {k: (g, s) for k, g, s in rows}
+
+
+def _settle(engine: Engine, seen: dict[str, tuple[int, int]]) -> None:
+    """A write that changed history bumped its kind before the rollups caught up, so answers cached in
+    between may hold old rollups: bump once more now that they are current (a kind bumped again since
+    `seen` waits for the next refresh)."""
+    stale = [k for k, (g, s) in seen.items() if g != s and k in ("production", "telemetry")]
+    if not stale:
+        return
+    with engine.begin() as conn:
+        for kind in stale:
+            conn.execute(
+                sa.text(
+                    "update data_generation set generation = generation + 1, settled = generation + 1"
+                    " where kind = :k and generation = :g"
+                ),
+                {"k": kind, "g": seen[kind][0]},
+            )
 
 
 def _refresh_plain(engine: Engine) -> dict[str, int]:
