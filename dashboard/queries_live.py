@@ -53,9 +53,9 @@ def last_data(conn: Conn, now: datetime) -> pd.DataFrame:
     """Per machine, the newest production minute or sensor reading before ``now`` (NaT: none ever)."""
     return _frame(
         conn,
-        """select m.machine_id, greatest(p.ts, t.ts) as last_ts
+        """select m.machine_id, greatest(p.ts + interval '1 minute', t.ts) as last_ts
            from machine m
-           left join lateral (select ts + interval '1 minute' as ts from production
+           left join lateral (select ts from production  -- newest first, straight off the primary key
                               where machine_id = m.machine_id and ts < :now order by ts desc limit 1) p on true
            left join lateral (select max(x.ts) as ts from sensor s
                               cross join lateral (select ts from telemetry

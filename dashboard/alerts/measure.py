@@ -11,7 +11,6 @@ import pandas as pd
 from dashboard import data
 from dashboard.alerts.rules import KINDS, Rule
 
-ATTRS = ("plant_id", "line_id", "machine_id", "sensor_id", "material_id")
 RATIOS = ("oee", "availability", "performance", "quality")
 
 
@@ -26,20 +25,20 @@ class Table:
     index: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, frame: pd.DataFrame, subject: pd.Series, value: pd.Series, limit: pd.Series | None = None) -> Table:
-        t = cls(subject.tolist(), frame["plant_id"].astype(str).tolist(),
-                [float(v) for v in value.astype(float).fillna(math.nan)],
-                None if limit is None else limit.astype(float).tolist())
-        for col in ATTRS:
-            if col in frame:
-                for i, v in enumerate(frame[col].astype(str)):
-                    t.index.setdefault((col, v), []).append(i)
+    def build(cls, subjects: list[str], attrs: dict[str, list[str]], values: list[float],
+              limits: list[float] | None = None) -> Table:
+        t = cls(subjects, attrs["plant_id"], [math.nan if v is None else float(v) for v in values], limits)
+        for col, ids in attrs.items():
+            for i, v in enumerate(ids):
+                t.index.setdefault((col, v), []).append(i)
         return t
 
     def rows(self, rule: Rule) -> list[tuple[str, str, float, float]]:
         """(subject, plant, value, limit) for each subject ``rule`` names."""
-        picked = range(len(self.subjects)) if rule.subject_id is None else \
-            self.index.get((f"{rule.subject_type}_id", rule.subject_id), [])
+        if rule.subject_id is None:
+            picked: range | list[int] = range(len(self.subjects))
+        else:
+            picked = self.index.get((f"{rule.subject_type}_id", rule.subject_id), [])
         out = []
         for i in picked:
             if rule.plant_id is not None and self.plants[i] != rule.plant_id:
@@ -47,6 +46,23 @@ class Table:
             limit = rule.limit if self.limits is None else self.limits[i] * rule.limit
             out.append((self.subjects[i], self.plants[i], self.values[i], limit))
         return out
+
+
+class _Where:
+    """Which plant and line each machine, line and sensor belongs to: plain dicts, read once per evaluation."""
+
+    def __init__(self) -> None:
+        h = data.hierarchy()
+        self.machines = h["machine_id"].tolist()
+        self.machine = {m: (p, ln) for m, p, ln in zip(h["machine_id"], h["plant_id"], h["line_id"], strict=True)}
+        self.line = dict(zip(h["line_id"], h["plant_id"], strict=True))
+        self.plants = sorted(set(h["plant_id"]))
+        s = data.sensors()
+        self.sensor = {str(i): m for i, m in zip(s["sensor_id"], s["machine_id"], strict=True)}
+
+    def of_machines(self, ids: list[str]) -> dict[str, list[str]]:
+        return {"plant_id": [self.machine[m][0] for m in ids], "line_id": [self.machine[m][1] for m in ids],
+                "machine_id": ids}
 
 
 def table_key(rule: Rule) -> tuple:
@@ -61,16 +77,21 @@ def tables(rules: list[Rule], now: datetime) -> dict[tuple, Table]:
     longest: dict[str, float] = {}
     for r in rules:
         longest[r.kind] = max(longest.get(r.kind, 0.0), r.limit)
-    for key in dict.fromkeys(table_key(r) for r in rules):
+    where = _Where()
+    keys = list(dict.fromkeys(table_key(r) for r in rules))
+    # OEE and its factors over one grouping and window come from one answer: four tables, one query.
+    for group, window_s in dict.fromkeys((k[1], k[2]) for k in keys if k[0] in RATIOS):
+        out |= _ratios(where, group, window_s, now)
+    for key in keys:
         kind = key[0]
         if kind in RATIOS:
-            out[key] = _ratio(kind, key[1], key[2], now)
-        elif kind == "machine_down":
-            out[key] = _down(now, _lookback(longest[kind], 3600))
+            continue
+        if kind == "machine_down":
+            out[key] = _down(where, now, _lookback(longest[kind], 3600))
         elif kind == "sensor_limit":
-            out[key] = _sensors(now, _lookback(longest[kind], 60))
+            out[key] = _sensors(where, now, _lookback(longest[kind], 60))
         elif kind == "no_data":
-            out[key] = _no_data(now)
+            out[key] = _no_data(where, now)
         else:
             out[key] = _stock(kind, now)
     return out
@@ -81,44 +102,58 @@ def _lookback(longest_s: float, step: int) -> timedelta:
     return timedelta(seconds=(int(min(longest_s, 86400) // step) + 2) * step)
 
 
-def _machines() -> pd.DataFrame:
-    return data.hierarchy()[["plant_id", "line_id", "machine_id"]]
-
-
-def _ratio(kind: str, group: str, window_s: int, now: datetime) -> Table:
+def _ratios(where: _Where, group: str, window_s: int, now: datetime) -> dict[tuple, Table]:
     totals = data.oee_totals(now - timedelta(seconds=window_s), now, group)
-    attrs = _machines()
-    if group != "machine":
-        attrs = attrs.drop(columns=["machine_id"] + (["line_id"] if group == "plant" else [])).drop_duplicates()
-    frame = totals.merge(attrs, left_on="key", right_on=f"{group}_id")
-    return Table.build(frame, group + ":" + frame["key"].astype(str), frame[kind])
+    keys = [str(k) for k in totals["key"]]
+    if group == "machine":
+        keys = [k for k in keys if k in where.machine]
+        attrs = where.of_machines(keys)
+    elif group == "line":
+        keys = [k for k in keys if k in where.line]
+        attrs = {"plant_id": [where.line[k] for k in keys], "line_id": keys}
+    else:
+        keys = [k for k in keys if k in where.plants]
+        attrs = {"plant_id": keys}
+    rows = totals.set_index(totals["key"].astype(str)).loc[keys] if keys else totals.iloc[:0]
+    subjects = [f"{group}:{k}" for k in keys]
+    return {(kind, group, window_s): Table.build(subjects, attrs, rows[kind].tolist()) for kind in RATIOS}
 
 
-def _down(now: datetime, lookback: timedelta) -> Table:
-    frame = data.machine_idle(now, now - lookback).merge(_machines(), on="machine_id")
-    return Table.build(frame, "machine:" + frame["machine_id"], frame["idle_s"])
+def _down(where: _Where, now: datetime, lookback: timedelta) -> Table:
+    frame = data.machine_idle(now, now - lookback)
+    pairs = [(m, v) for m, v in zip(frame["machine_id"], frame["idle_s"], strict=True) if m in where.machine]
+    ids = [m for m, _ in pairs]
+    return Table.build([f"machine:{m}" for m in ids], where.of_machines(ids), [v for _, v in pairs])
 
 
-def _no_data(now: datetime) -> Table:
-    frame = _machines().merge(data.last_data(now), on="machine_id", how="left")
-    last = pd.to_datetime(frame["last_ts"], utc=True)
-    age = (pd.Timestamp(now) - last).dt.total_seconds().fillna(math.inf)  # never sent anything: as old as can be
-    return Table.build(frame, "machine:" + frame["machine_id"], age)
+def _no_data(where: _Where, now: datetime) -> Table:
+    frame = data.last_data(now)
+    last = dict(zip(frame["machine_id"], pd.to_datetime(frame["last_ts"], utc=True), strict=True))
+    at = pd.Timestamp(now)
+    ids = where.machines
+    # A machine that never sent anything is as old as can be.
+    ages = [math.inf if pd.isna(last.get(m)) else (at - last[m]).total_seconds() for m in ids]
+    return Table.build([f"machine:{m}" for m in ids], where.of_machines(ids), ages)
 
 
-def _sensors(now: datetime, lookback: timedelta) -> Table:
-    s = data.sensors()[["sensor_id", "machine_id", "plant_id"]].merge(_machines()[["machine_id", "line_id"]])
-    frame = data.sensor_beyond(now, now - lookback).merge(s, on="sensor_id")
-    return Table.build(frame, "sensor:" + frame["sensor_id"].astype(str), frame["beyond_s"])
+def _sensors(where: _Where, now: datetime, lookback: timedelta) -> Table:
+    frame = data.sensor_beyond(now, now - lookback)
+    pairs = [(str(s), v) for s, v in zip(frame["sensor_id"], frame["beyond_s"], strict=True)
+             if str(s) in where.sensor]
+    ids = [s for s, _ in pairs]
+    attrs = where.of_machines([where.sensor[s] for s in ids]) | {"sensor_id": ids}
+    return Table.build([f"sensor:{s}" for s in ids], attrs, [v for _, v in pairs])
 
 
 def _stock(kind: str, now: datetime) -> Table:
     frame = data.inventory_status(now)
-    subject = "stock:" + frame["plant_id"] + "/" + frame["material_id"]
+    subjects = ("stock:" + frame["plant_id"] + "/" + frame["material_id"]).tolist()
+    attrs = {"plant_id": frame["plant_id"].tolist(), "material_id": frame["material_id"].tolist()}
     if kind == "stock_cover":  # a material nobody uses lasts for ever
-        return Table.build(frame, subject, frame["days_of_cover"].fillna(math.inf), frame["lead_time_days"])
-    limit = frame["reorder_point" if kind == "stock_reorder" else "safety_stock"]
-    return Table.build(frame, subject, frame["on_hand"], limit)
+        values, limits = frame["days_of_cover"].fillna(math.inf), frame["lead_time_days"]
+    else:
+        values, limits = frame["on_hand"], frame["reorder_point" if kind == "stock_reorder" else "safety_stock"]
+    return Table.build(subjects, attrs, values.astype(float).tolist(), limits.astype(float).tolist())
 
 
 def describe(kind: str, value: float | None) -> str:
