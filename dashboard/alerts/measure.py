@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import pandas as pd
 
@@ -12,6 +15,7 @@ from dashboard import data
 from dashboard.alerts.rules import KINDS, Rule
 
 RATIOS = ("oee", "availability", "performance", "quality")
+PARALLEL = 4  # data questions asked at once per evaluation; the reader pool holds 8 connections
 
 
 @dataclass
@@ -79,21 +83,24 @@ def tables(rules: list[Rule], now: datetime) -> dict[tuple, Table]:
         longest[r.kind] = max(longest.get(r.kind, 0.0), r.limit)
     where = _Where()
     keys = list(dict.fromkeys(table_key(r) for r in rules))
+    jobs: list[Callable[[], dict[tuple, Table]]] = []
     # OEE and its factors over one grouping and window come from one answer: four tables, one query.
     for group, window_s in dict.fromkeys((k[1], k[2]) for k in keys if k[0] in RATIOS):
-        out |= _ratios(where, group, window_s, now)
+        jobs.append(partial(_ratios, where, group, window_s, now))
     for key in keys:
         kind = key[0]
-        if kind in RATIOS:
-            continue
         if kind == "machine_down":
-            out[key] = _down(where, now, _lookback(longest[kind], 3600))
+            jobs.append(lambda k=key: {k: _down(where, now, _lookback(longest["machine_down"], 3600))})
         elif kind == "sensor_limit":
-            out[key] = _sensors(where, now, _lookback(longest[kind], 60))
+            jobs.append(lambda k=key: {k: _sensors(where, now, _lookback(longest["sensor_limit"], 60))})
         elif kind == "no_data":
-            out[key] = _no_data(where, now)
-        else:
-            out[key] = _stock(kind, now)
+            jobs.append(lambda k=key: {k: _no_data(where, now)})
+        elif kind not in RATIOS:
+            jobs.append(lambda k=key: {k: _stock(k[0], now)})
+    # The questions are independent and mostly wait on the database: ask them side by side.
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(jobs) or 1)) as pool:
+        for part in pool.map(lambda job: job(), jobs):
+            out |= part
     return out
 
 
