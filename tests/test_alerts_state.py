@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
+from dashboard.alerts.measure import ALWAYS, working_since
 from dashboard.alerts.state import FIRING, OK, PENDING, RESOLVED, Instance, Timing, breaching, resolve_by_hand, step
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
@@ -86,3 +88,28 @@ def test_resolve_by_hand_holds_until_the_breach_clears_once():
     inst, _ = step(inst, False, 0.0, T + timedelta(minutes=3), Timing())
     inst, event = step(inst, True, 1.0, T + timedelta(minutes=4), Timing())
     assert (inst.state, inst.episode, event) == (FIRING, 2, "firing")
+
+
+@pytest.mark.parametrize(
+    "local, expected",
+    [
+        ("2026-01-14 05:59", None),  # before the early shift
+        ("2026-01-14 06:00", "2026-01-14 06:00"),
+        ("2026-01-14 15:00", "2026-01-14 06:00"),  # early and late shifts run back to back: one stretch
+        ("2026-01-14 21:59", "2026-01-14 06:00"),
+        ("2026-01-14 22:00", None),
+        ("2026-01-15 01:00", None),
+    ],
+)
+def test_a_dead_feed_counts_only_while_the_plant_works(local, expected):
+    shifts = pd.DataFrame({"starts": ["06:00", "14:00"], "hours": [8.0, 8.0]})
+    at = pd.Timestamp(local).tz_localize("Europe/Berlin").tz_convert("UTC")
+    got = working_since("Europe/Berlin", shifts, at)
+    assert got == (None if expected is None else pd.Timestamp(expected).tz_localize("Europe/Berlin"))
+
+
+def test_a_night_shift_crossing_midnight_and_round_the_clock_plants():
+    shifts = pd.DataFrame({"starts": ["22:00"], "hours": [8.0]})
+    at = pd.Timestamp("2026-01-15 03:00", tz="Asia/Kolkata")
+    assert working_since("Asia/Kolkata", shifts, at) == pd.Timestamp("2026-01-14 22:00", tz="Asia/Kolkata")
+    assert working_since("Asia/Kolkata", shifts.iloc[:0], at) is ALWAYS

@@ -15,6 +15,7 @@ from dashboard import data
 from dashboard.alerts.rules import KINDS, Rule
 
 RATIOS = ("oee", "availability", "performance", "quality")
+ALWAYS = pd.Timestamp.min.tz_localize("UTC")  # a plant with no shifts on record works since for ever
 PARALLEL = 4  # data questions asked at once per evaluation; the reader pool holds 8 connections
 
 
@@ -134,13 +135,50 @@ def _down(where: _Where, now: datetime, lookback: timedelta) -> Table:
 
 
 def _no_data(where: _Where, now: datetime) -> Table:
+    """Seconds without data while the plant works: silence before its shifts began, or between them, is no alarm."""
     frame = data.last_data(now)
     last = dict(zip(frame["machine_id"], pd.to_datetime(frame["last_ts"], utc=True), strict=True))
     at = pd.Timestamp(now)
-    ids = where.machines
-    # A machine that never sent anything is as old as can be.
-    ages = [math.inf if pd.isna(last.get(m)) else (at - last[m]).total_seconds() for m in ids]
-    return Table.build([f"machine:{m}" for m in ids], where.of_machines(ids), ages)
+    plants = data.plants()
+    shifts = data.shifts()
+    since = {p: working_since(tz, shifts[shifts["plant_id"] == p], at)
+             for p, tz in zip(plants["plant_id"], plants["tz"], strict=True)}
+    ages = []
+    for m in where.machines:
+        start = since.get(where.machine[m][0], ALWAYS)
+        if start is None:
+            ages.append(0.0)  # off shift: nothing is expected
+            continue
+        seen = last.get(m)
+        seen = start if seen is None or pd.isna(seen) or seen < start else seen
+        ages.append(math.inf if seen == ALWAYS else (at - seen).total_seconds())
+    return Table.build([f"machine:{m}" for m in where.machines], where.of_machines(where.machines), ages)
+
+
+def working_since(tz: str, shifts: pd.DataFrame, at: pd.Timestamp) -> pd.Timestamp | None:
+    """When the plant's current stretch of back-to-back shifts began (UTC); None when ``at`` is off shift.
+    A plant with no shifts on record works around the clock."""
+    if shifts.empty:
+        return ALWAYS
+    local = at.tz_convert(tz)
+    spans = []
+    for day in (local.normalize() - pd.Timedelta(days=d) for d in (2, 1, 0)):
+        for starts, hours in zip(shifts["starts"], shifts["hours"], strict=True):
+            hh, mm = (int(x) for x in str(starts).split(":")[:2])
+            begin = (day.tz_localize(None) + pd.Timedelta(hours=hh, minutes=mm)).tz_localize(
+                tz, ambiguous=False, nonexistent="shift_forward")
+            spans.append((begin, begin + pd.Timedelta(hours=float(hours))))
+    spans.sort()
+    merged: list[list[pd.Timestamp]] = []
+    for b, e in spans:
+        if merged and b <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([b, e])
+    for b, e in merged:
+        if b <= local < e:
+            return b.tz_convert("UTC")
+    return None
 
 
 def _sensors(where: _Where, now: datetime, lookback: timedelta) -> Table:
