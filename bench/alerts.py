@@ -34,6 +34,8 @@ def populate(engine: sa.Engine, end: pd.Timestamp) -> bool:
         end - pd.Timedelta(days=1), end, progress=False
     )
     rollups.refresh(engine)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("analyze"))  # as autovacuum would within a minute of a bulk load; plans need the stats
     return True
 
 
