@@ -145,3 +145,15 @@ def test_bad_routes_are_refused_in_words(plant):
         routes.add(plant, "email", "a@b.example", "XX")
     with pytest.raises(routes.RouteError, match="must start with https://"):
         routes.add(plant, "webhook", "ftp://x", None)
+
+
+def test_switching_a_rule_off_resolves_its_open_alerts_and_says_so(plant):
+    routes.add(plant, "email", "p-team@example.com", "P", "info")
+    _at(plant, 10)
+    with plant.begin() as conn:
+        conn.execute(sa.text("update alert_rule set enabled = false"))
+    assert _at(plant, 11).events == 1
+    with plant.connect() as conn:
+        assert conn.execute(sa.text("select state from alert_instance")).scalar_one() == "resolved"
+        assert [r[0] for r in conn.execute(sa.text("select event from alert_outbox order by 1"))] == [
+            "firing", "resolved"]

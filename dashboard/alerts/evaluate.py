@@ -93,6 +93,16 @@ def evaluate(conn: Connection, at: datetime, base_url: str) -> Summary:
                 new, event = state.step(old, False, None, at, timing)
                 if new != old:
                     changed.append((rule, subject, plant, old, new, event))
+    # A rule switched off stops alerting: its open alerts resolve (and say so) rather than fire for ever.
+    enabled = {r.rule_id for r in active_rules}
+    off = [(rule_id, subject) for (rule_id, subject), (_p, old) in current.items()
+           if rule_id not in enabled and (old.state in ACTIVE or old.held)]
+    if off:
+        by_id = {r.rule_id: r for r in rules.load(conn, enabled_only=False)}
+        for rule_id, subject in off:
+            plant, old = current[(rule_id, subject)]
+            new, event = state.step(old, False, old.value, at, Timing())
+            changed.append((by_id[rule_id], subject, plant, old, new, event))
     ids = _write(conn, changed, at)
     queued = enqueue(conn, changed, ids, at, base_url)
     events = sum(1 for c in changed if c[5])

@@ -42,7 +42,7 @@ def _list(conn: sa.Connection | sa.Engine, plants: list[str] | None, since: date
                          case r.severity when 'critical' then 0 when 'warning' then 1 else 2 end,
                          coalesce(i.fired, i.started) desc"""
         ),
-        conn if isinstance(conn, sa.Engine) else conn,
+        conn,
         params={"plants": plants, "since": since},
     )
     frame["value_text"] = [describe(k, v) for k, v in zip(frame["kind"], frame["value"], strict=True)]
