@@ -38,6 +38,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "reverse proxies in front whose X-Forwarded-For/Proto are believed (HTTPS cookies, rate limits)",
     ),
     "READER_DATABASE_URL": ("", "pages read through this login role; empty: DATABASE_URL with role plant_reader"),
+    "MQTT_URL": ("", "broker of the shop-floor feed, mqtt:// or mqtts://user:password@host:port; empty: the demo tries 127.0.0.1:1883"),
+    "FEED_CLIENT_ID": ("plant-dashboards-feed", "the feed's MQTT client id; its persistent session keeps what arrives while it is away"),
+    "FEED_LATE_SECONDS": ("3600", "how late a feed message may arrive and still correct the minutes it belongs to"),
+    "FEED_BUFFER_MESSAGES": ("200000", "messages the feed holds while the database is away; beyond that it stops reading"),
 }
 
 
@@ -98,6 +102,10 @@ class Settings:
     login_attempts: int = 5
     reader_database_url: str = field(default="", repr=False)
     trusted_proxies: int = 0
+    mqtt_url: str = field(default="", repr=False)
+    feed_client_id: str = "plant-dashboards-feed"
+    feed_late_seconds: int = 3600
+    feed_buffer_messages: int = 200_000
 
     @property
     def embedded(self) -> bool:
@@ -131,6 +139,10 @@ def load(env: dict[str, str] | None = None) -> Settings:
         compress_after_days=_int("COMPRESS_AFTER_DAYS", env, 1, 3650),
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
         **_auth(env),
+        mqtt_url=_get("MQTT_URL", env),
+        feed_client_id=_get("FEED_CLIENT_ID", env),
+        feed_late_seconds=_int("FEED_LATE_SECONDS", env, 60, 7 * 86400),
+        feed_buffer_messages=_int("FEED_BUFFER_MESSAGES", env, 1000, 10_000_000),
     )
 
 
