@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, callback, clientside_callback, ctx,
 from flask import jsonify
 
 from dashboard import auth, cache, config, data, db, demo, filters, migrate, rollups, security, static, viewstate
+from dashboard.feed import store as feed_store
 
 log = logging.getLogger("plant-dashboards")
 NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
@@ -176,11 +177,13 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         except db.DatabaseError as exc:
             ok, detail = False, str(exc)
         cache_ok = cache.query_cache.healthy()
+        feeds = feed_store.status_or_none(engine) if ok else None
         body = dict(
             status="ok" if ok else "degraded",
             database=detail,
             cache=cache_type,
             cache_state="ok" if cache_ok else "unavailable, using the database and a local cache",
+            feeds=feeds,  # each MQTT feed's heartbeat: how far behind it is, whether it has its broker
         )
         return jsonify(body), 200 if ok else 503
 

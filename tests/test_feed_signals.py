@@ -197,7 +197,6 @@ def test_calendar_follows_the_plants_clock_over_dst():
         ("plants/P1/L1/M1/state", b'{"ts": 1767592800, "state": "dancing"}', messages.MALFORMED),
         ("plants/P1/L1/M1/state", b'{"state": "running"}', messages.MALFORMED),
         ("plants/P1/L1/M1/state", b'{"ts": "2026-01-05 06:00", "state": "running"}', messages.MALFORMED),
-        ("plants/P1/L1/M1/count", b'{"ts": 1767592800, "total": 5, "good": 6}', messages.IMPOSSIBLE),
         ("plants/P1/L1/M1/count", b'{"ts": 1767592800, "total": -1, "good": 0}', messages.IMPOSSIBLE),
         ("plants/P1/L1/M1/count", b'{"ts": 1767592800, "total": "5", "good": 0}', messages.MALFORMED),
         ("plants/P1/L1/M1/sensors/temperature", b'{"ts": 1767592800, "value": NaN}', messages.IMPOSSIBLE),

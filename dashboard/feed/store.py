@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from dashboard import ingest
 from dashboard.feed.calendar import Calendar
@@ -120,6 +120,15 @@ def status(conn: Connection) -> list[dict]:
         )
     ).mappings()
     return [dict(r) | {"seen_s_ago": round(float(r["seen_s_ago"]), 1)} for r in rows]
+
+
+def status_or_none(engine: Engine) -> list[dict] | None:
+    """``status`` for /healthz; None when it cannot be read (a database migrated before the feed existed)."""
+    try:
+        with engine.connect() as conn:
+            return status(conn)
+    except sa.exc.SQLAlchemyError:
+        return None
 
 
 def _ts(ms: int) -> datetime:
