@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import simulator
 from dashboard.config import Settings
+from dashboard.feed import live as mqtt_live
 from dashboard.simulate import Feed
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ def start(engine: Engine, settings: Settings, stop: threading.Event | None = Non
         lock_conn.close()
         log.info("another process is simulating demo data")
         return None
+    stop = stop or threading.Event()
     topo = simulator.topology(settings.demo_seed, settings.demo_plants, settings.demo_machines)
     feed = Feed(engine, topo)
     end = pd.Timestamp.now(tz="UTC").floor("min")
@@ -39,7 +41,9 @@ def start(engine: Engine, settings: Settings, stop: threading.Event | None = Non
 
     def run() -> None:
         try:
-            feed.live(end, settings.refresh_seconds, stop or threading.Event())
+            # Through MQTT and the feed when a broker answers; otherwise straight into the tables.
+            if not mqtt_live.run(engine, settings, feed, end, stop):
+                feed.live(end, settings.refresh_seconds, stop)
         finally:
             lock_conn.close()
 

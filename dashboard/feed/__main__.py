@@ -11,10 +11,9 @@ import threading
 import sqlalchemy as sa
 
 from dashboard import config, db, migrate
-from dashboard.feed.subscriber import Subscriber, broker
+from dashboard.feed.subscriber import LOCK, Subscriber, broker
 
 log = logging.getLogger("dashboard.feed")
-LOCK = 727_012  # one feed per database: a second one waits as a standby and takes over when the first stops
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,7 @@ def machines(conn: Connection) -> tuple[dict[str, MachineInfo], frozenset[str]]:
     return out, reasons
 
 
-def restore(conn: Connection, tracker: Tracker, since_ms: int) -> int:
+def restore(conn: Connection, tracker: Tracker, since_ms: int, now_ms: int) -> int:
     """Give ``tracker`` the signals kept since ``since_ms`` (and the last of each kind before it), and the minutes
     and events it wrote there; returns how many signals."""
     since = _ts(since_ms)
@@ -66,7 +66,7 @@ def restore(conn: Connection, tracker: Tracker, since_ms: int) -> int:
         {"since": since},
     ):
         events.setdefault(m, {})[_ms(start)] = (_ms(end), reason)
-    tracker.restore(signals, written, events)
+    tracker.restore(signals, written, events, now_ms)
     return len(signals)
 
 

@@ -20,6 +20,7 @@ from dashboard.feed.tracker import Batch, Tracker
 
 log = logging.getLogger(__name__)
 WRITE_EVERY_S = 1.0
+LOCK = 727_012  # one feed per database: a second one waits as a standby and takes over when the first stops
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Subscriber:
         with engine.connect() as conn:
             machines, reasons = store.machines(conn)
             self.tracker = Tracker(machines, reasons, late_s * 1000)
-            kept = store.restore(conn, self.tracker, self._now_ms() - late_s * 1000)
+            kept = store.restore(conn, self.tracker, self._now_ms() - late_s * 1000, self._now_ms())
         log.info("feed: %d machines known, %d signals kept from before", len(machines), kept)
         self.queue: deque[tuple[str, bytes, float]] = deque()
         self.unwritten: deque[tuple[Batch, float]] = deque()  # batches and when their oldest message came

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from dashboard.feed import messages
 from dashboard.feed.messages import Count, Reading, Rejected, State
-from dashboard.feed.signals import MINUTE, MachineInfo, MachineSignals
+from dashboard.feed.signals import GRACE_MS, MINUTE, MachineInfo, MachineSignals
 
 log = logging.getLogger(__name__)
 FUTURE_MS = 300_000  # a clock this far ahead of ours is wrong, not early
@@ -66,11 +66,18 @@ class Tracker:
         if sig.ts_ms > now_ms + FUTURE_MS:
             raise Rejected(messages.IMPOSSIBLE, f"{(sig.ts_ms - now_ms) / 1000:.0f} s in the future")
 
-    def restore(self, signals: list[State | Count], written: dict[str, set[int]], events: dict[str, dict]) -> None:
-        """What a previous run kept: its signals within the horizon, the minutes and events it wrote."""
+    def restore(
+        self, signals: list[State | Count], written: dict[str, set[int]], events: dict[str, dict], now_ms: int
+    ) -> None:
+        """What a previous run kept: its signals within the horizon, the minutes and events it wrote. Minutes up to
+        ``now_ms`` stay as they are until a new message touches them: while the feed was away they may have been
+        written by another road (the demo's backfill), and messages held for it by the broker say what changed."""
         for sig in signals:
             if sig.machine_id in self.machines:
                 self.machines[sig.machine_id].add(sig)
+        for ms in self.machines.values():
+            ms.dirty_from, ms.states_changed = None, False
+            ms.done_until = (now_ms - GRACE_MS) // MINUTE * MINUTE
         for m, minutes in written.items():
             if m in self.machines:
                 self.machines[m].written |= minutes
