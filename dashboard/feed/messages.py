@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 ROOT = "plants"
 SUBSCRIPTIONS = (f"{ROOT}/+/+/+/state", f"{ROOT}/+/+/+/count", f"{ROOT}/+/+/+/sensors/+")
@@ -60,6 +61,7 @@ class Rejected(ValueError):
         self.why = why
 
 
+@lru_cache(maxsize=65536)  # a plant has a fixed set of topics; splitting each again is most of the cost
 def parse_topic(topic: str) -> Address:
     parts = topic.split("/")
     signal_ok = (len(parts) == 5 and parts[4] in ("state", "count")) or (len(parts) == 6 and parts[4] == "sensors")

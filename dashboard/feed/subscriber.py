@@ -20,6 +20,7 @@ from dashboard.feed.tracker import Batch, Tracker
 
 log = logging.getLogger(__name__)
 WRITE_EVERY_S = 1.0
+MIN_GAP_S = 0.2
 LOCK = 727_012  # one feed per database: a second one waits as a standby and takes over when the first stops
 
 
@@ -84,6 +85,7 @@ class Subscriber:
         self.room = threading.Condition()
         self.connected = False
         self.stopping = threading.Event()
+        self.arrived = threading.Event()  # a message came since the last write
         self.leaving = False
         self.subscribed = threading.Event()  # set once the broker confirmed the subscriptions
         self.written_batches = 0
@@ -110,6 +112,7 @@ class Subscriber:
         self.mqtt.disconnect()  # first stop taking messages (each one taken is acknowledged), then write them
         self.mqtt.loop_stop()
         self.stopping.set()
+        self.arrived.set()
         with self.room:
             self.room.notify_all()
         self.thread.join(timeout)
@@ -138,6 +141,7 @@ class Subscriber:
             while self._held() >= self.buffer and not self.stopping.is_set():
                 self.room.wait(1.0)
             self.queue.append((msg.topic, msg.payload, time.monotonic()))
+        self.arrived.set()
 
     def _held(self) -> int:
         return len(self.queue) + sum(len(b) for b, _ in self.unwritten)
@@ -146,7 +150,13 @@ class Subscriber:
     def _write_loop(self) -> None:
         last_report = 0.0
         while True:
-            stopping = self.stopping.wait(WRITE_EVERY_S)
+            # A write at least every second (minutes close even when nothing comes), and soon after messages
+            # arrive, but no more often than MIN_GAP_S: under load batches grow while the last one is written.
+            started = time.monotonic()
+            self.arrived.wait(WRITE_EVERY_S)
+            time.sleep(max(0.0, MIN_GAP_S - (time.monotonic() - started)))
+            self.arrived.clear()
+            stopping = self.stopping.is_set()
             self._take()
             self._write()
             if time.monotonic() - last_report > 10:
