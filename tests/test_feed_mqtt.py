@@ -4,6 +4,9 @@ and a flood of bad messages that changes nothing."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -324,3 +327,16 @@ def test_the_database_going_away_holds_messages_and_writes_them_when_it_is_back(
     assert sorted(values) == list(range(100))
     assert status["connected"] is True and status["buffered"] == 0 and status["behind_s"] == 0
     assert status["accepted"] == 100 and status["seen_s_ago"] < 30
+
+
+def test_the_command_says_in_one_line_why_it_cannot_start(empty_db_url):
+    env = {**os.environ, "DATABASE_URL": empty_db_url}
+    for args, why in (
+        (["--mqtt-url", "http://broker:1883"], "error: MQTT_URL must look like mqtt://user:password@host:1883"),
+        (["--database-url", "postgresql://nobody@127.0.0.1:1/none"], "error: "),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "dashboard.feed", *args], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2
+        assert done.stderr.startswith(why) and len(done.stderr.strip().splitlines()) == 1, done.stderr
