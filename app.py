@@ -13,6 +13,7 @@ from flask import jsonify
 from dashboard import auth, cache, config, data, db, demo, filters, migrate, rollups, security, static, viewstate
 from dashboard.alerts import runner as alert_runner
 from dashboard.alerts import view as alert_view
+from dashboard.feed import store as feed_store
 
 log = logging.getLogger("plant-dashboards")
 NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
@@ -223,11 +224,13 @@ def create_app(settings: config.Settings | None = None) -> Dash:
             log.warning("healthz: %s", exc)
             ok, detail = False, "unavailable"
         cache_ok = cache.query_cache.healthy()
+        feeds = feed_store.status_or_none(engine) if ok else None
         body = dict(
             status="ok" if ok else "degraded",
             database=detail,
             cache=cache_type,
             cache_state="ok" if cache_ok else "unavailable, using the database and a local cache",
+            feeds=feeds,  # each MQTT feed's heartbeat: how far behind it is, whether it has its broker
         )
         return jsonify(body), 200 if ok else 503
 

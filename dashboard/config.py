@@ -43,6 +43,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALERT_BASE_URL": ("", "the dashboard's address that alert messages link to; empty: http://HOST:PORT"),
     "SMTP_URL": ("", "mail server: smtp://host:25, smtp+starttls://user:pw@host:587 or smtps://user:pw@host:465"),
     "SMTP_FROM": ("dashboards@localhost", "sender address of alert emails"),
+    "MQTT_URL": ("", "broker of the shop-floor feed, mqtt:// or mqtts://user:password@host:port; empty: the demo tries 127.0.0.1:1883"),
+    "FEED_CLIENT_ID": ("plant-dashboards-feed", "the feed's MQTT client id; its persistent session keeps what arrives while it is away"),
+    "FEED_LATE_SECONDS": ("3600", "how late a feed message may arrive and still correct the minutes it belongs to"),
+    "FEED_BUFFER_MESSAGES": ("200000", "messages the feed holds while the database is away; beyond that it stops reading"),
 }
 
 
@@ -108,6 +112,10 @@ class Settings:
     alert_base_url: str = ""
     smtp_url: str = field(default="", repr=False)
     smtp_from: str = "dashboards@localhost"
+    mqtt_url: str = field(default="", repr=False)
+    feed_client_id: str = "plant-dashboards-feed"
+    feed_late_seconds: int = 3600
+    feed_buffer_messages: int = 200_000
 
     @property
     def embedded(self) -> bool:
@@ -146,6 +154,16 @@ def load(env: dict[str, str] | None = None) -> Settings:
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
         **_auth(env),
         **_alerts(env),
+        **_feed(env),
+    )
+
+
+def _feed(env: dict[str, str]) -> dict:
+    return dict(
+        mqtt_url=_get("MQTT_URL", env),
+        feed_client_id=_get("FEED_CLIENT_ID", env),
+        feed_late_seconds=_int("FEED_LATE_SECONDS", env, 60, 7 * 86400),
+        feed_buffer_messages=_int("FEED_BUFFER_MESSAGES", env, 1000, 10_000_000),
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import demo_history, simulator
 from dashboard.config import Settings
+from dashboard.feed import live as mqtt_live
 from dashboard.simulate import Feed
 from dashboard.sources.topology import apply_demo
 
@@ -97,7 +98,10 @@ def start(
     def run() -> None:
         try:
             loader.catch_up()
-            loader.feed.live(loader.end, settings.refresh_seconds, stop, between=loader.between)
+            # Through MQTT and the feed when a broker answers; otherwise straight into the tables. Either way the
+            # older history loads a day at a time between live ticks.
+            if not mqtt_live.run(engine, settings, loader.feed, loader.end, stop, between=loader.between):
+                loader.feed.live(loader.end, settings.refresh_seconds, stop, between=loader.between)
         except Exception as exc:  # noqa: BLE001 - the app goes on serving what is there
             if not stop.is_set():  # when it is, the process is stopping and its database with it
                 log.warning("demo simulator stopped: %s", str(exc).strip().splitlines()[0])

@@ -44,6 +44,8 @@ TABLES = {
         Table("telemetry", ("sensor_id", "ts"), ("value",)),
         Table("inventory_level", ("plant_id", "material_id", "ts"), ("on_hand",)),
         Table("inventory_movement", ("plant_id", "material_id", "ts", "kind"), ("qty",)),
+        Table("feed_signal", ("machine_id", "kind", "ts"), ("state", "reason", "total", "good")),
+        Table("feed_status", ("feed_id",), ("seen_at", "behind_s", "buffered", "connected", "accepted", "rejected")),
     )
 }
 

@@ -62,3 +62,29 @@ s.sendall(b"PING\r\n")
 sys.exit(0 if s.recv(16).startswith(b"+PONG") else 1)
 PY
 }
+
+# Mosquitto for the feed tests: the machine's on 1883 when it answers, else one started here on 18830.
+ensure_mosquitto() {
+    if [ -n "${TEST_MQTT_URL:-}" ]; then return 0; fi
+    if mqtt_answers 1883; then export TEST_MQTT_URL=mqtt://127.0.0.1:1883; return 0; fi
+    local bin; bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+    [ -x "$bin" ] || { apt_install mosquitto; bin=$(command -v mosquitto || echo /usr/sbin/mosquitto); }
+    if ! mqtt_answers 18830; then
+        mkdir -p .data/mosquitto
+        printf 'listener 18830 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nlog_dest none\n' \
+            > .data/mosquitto/mosquitto.conf
+        "$bin" -d -c "$PWD/.data/mosquitto/mosquitto.conf"
+        for _ in 1 2 3 4 5 6 7 8 9 10; do mqtt_answers 18830 && break; sleep 0.3; done
+    fi
+    export TEST_MQTT_URL=mqtt://127.0.0.1:18830
+}
+
+# An MQTT CONNECT that gets a CONNACK back: a broker, not just something on the port.
+mqtt_answers() {
+    .venv/bin/python - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+s.sendall(b"\x10\x0d\x00\x04MQTT\x04\x02\x00\x3c\x00\x01t")
+sys.exit(0 if s.recv(4)[:1] == b"\x20" else 1)
+PY
+}
