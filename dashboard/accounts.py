@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from dashboard import config, db
+from dashboard import cli, config, db
 from dashboard.access import Principal
 
 # Checked when the user does not exist, so a wrong name costs as long as a wrong password.
@@ -154,7 +154,7 @@ def wall(engine: Engine, hashed: str) -> Principal | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m dashboard.accounts", description=__doc__)
+    p = cli.Parser(prog="python -m dashboard.accounts", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("add-user", help="create or replace a user; the password is read from PASSWORD or asked")
     a.add_argument("username")
@@ -170,20 +170,17 @@ def main(argv: list[str] | None = None) -> None:
     r = sub.add_parser("revoke-token")
     r.add_argument("name")
     args = p.parse_args(argv)
-    try:
-        print(_run(args))
-    except AccountError as exc:
-        sys.exit(f"error: {exc}.")
-    except (config.ConfigError, db.DatabaseError) as exc:
-        sys.exit(f"error: {exc}")
-    except db.UNAVAILABLE as exc:
-        sys.exit(f"error: the database stopped answering: {str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}")
+    sys.exit(cli.run(lambda: _run(args), AccountError))
 
 
-def _run(args: argparse.Namespace) -> str:
-    settings = config.load()
-    engine = db.create(db.url_for(settings))
+def _run(args: argparse.Namespace) -> int:
+    engine = db.create(cli.database_url(config.load()))
     db.check(engine)
+    print(_do(engine, args))
+    return 0
+
+
+def _do(engine: Engine, args: argparse.Namespace) -> str:
     split = lambda v: [x.strip() for x in v.split(",") if x.strip()]  # noqa: E731
     if args.cmd == "add-user":
         if args.no_password:

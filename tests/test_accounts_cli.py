@@ -59,19 +59,25 @@ def test_refusals_are_one_line(plant_db, args, password, message):
 
 def test_a_database_that_is_away_is_one_line():
     done = _run("postgresql://postgres@127.0.0.1:9/plant", "disable-user", "x")
-    assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1
+    assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: Cannot reach the database plant on 127.0.0.1:9")
 
 
 def test_the_readme_commands_work(plant_db, db_engine):
-    assert (
-        _run(plant_db, "add-user", "maria", "--plants", "BER", password="maria-2026-plant").stdout
-        == "user maria saved\n"
-    )
+    said = lambda *args, **kw: _run(plant_db, *args, **kw).stdout.splitlines()  # noqa: E731
+    first, saved = said("add-user", "maria", "--plants", "BER", password="maria-2026-plant")
+    assert first.startswith("database: ") and saved == "user maria saved"  # it names the database it used
     assert _run(plant_db, "add-user", "ceo", "--all-plants", password="ceo-sees-everything").returncode == 0
-    token = _run(plant_db, "add-token", "lobby-screen", "--plants", "BER", "--views", "oee").stdout
-    assert token.startswith("open once on the screen: /wall?token=")
-    assert _run(plant_db, "revoke-token", "lobby-screen").stdout == "1 token(s) revoked\n"
+    assert said("add-token", "lobby-screen", "--plants", "BER", "--views", "oee")[1].startswith(
+        "open once on the screen: /wall?token="
+    )
+    assert said("revoke-token", "lobby-screen")[1] == "1 token(s) revoked"
     assert accounts.user(db_engine, "maria").plants == frozenset({"BER"})
     assert accounts.user(db_engine, "ceo").plants is None
     assert accounts.verify(db_engine, "maria", "maria-2026-plant") is not None
+
+
+def test_a_mistyped_command_is_one_line(plant_db):
+    done = _run(plant_db, "add-usr", "bob")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("error: argument cmd: invalid choice: 'add-usr'") and "see --help" in done.stderr
