@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, callback, clientside_callback, ctx,
 from flask import jsonify
 
 from dashboard import auth, cache, config, data, db, demo, filters, migrate, rollups, security, static, viewstate
+from dashboard.alerts import runner as alert_runner
 
 log = logging.getLogger("plant-dashboards")
 NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
@@ -166,6 +167,7 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     auth.init_app(app.server, engine, settings)  # users and tokens are read through the owner's connection
     cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
     log.info("cache: %s", cache_type)
+    alert_runner.start(engine, settings)  # every process tries each period; one evaluates (advisory lock)
     app.layout = shell
 
     @app.server.route("/healthz")

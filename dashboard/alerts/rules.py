@@ -77,7 +77,7 @@ def check(rule: Rule) -> None:
     if rule.severity not in SEVERITIES:
         raise RuleError(f"severity must be one of {', '.join(SEVERITIES)}, not {rule.severity!r}")
     if kind.unit == "ratio" and not 0 < rule.limit <= 1:
-        raise RuleError(f"a {rule.kind} threshold is a fraction between 0 and 1 (0.6 = 60 %), not {rule.limit}")
+        raise RuleError(f"{rule.kind} thresholds are fractions between 0 and 1 (0.6 = 60 %), not {rule.limit}")
     if rule.limit < 0:
         raise RuleError(f"a threshold cannot be negative ({rule.limit})")
     if not 60 <= rule.window_s <= 31 * 86400:
