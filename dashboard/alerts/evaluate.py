@@ -90,7 +90,7 @@ def evaluate(conn: Connection, at: datetime, base_url: str) -> Summary:
                 if new != old:
                     changed.append((rule, subject, plant, old, new, event))
     ids = _write(conn, changed, at)
-    queued = _enqueue(conn, changed, ids, at, base_url)
+    queued = enqueue(conn, changed, ids, at, base_url)
     events = sum(1 for c in changed if c[5])
     return Summary(True, 0, len(active_rules), len(changed), events, queued)
 
@@ -133,18 +133,19 @@ def _finite(v: float | None) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
 
-def _enqueue(conn: Connection, changed: list, ids: dict, at: datetime, base_url: str) -> int:
+def enqueue(conn: Connection, changed: list, ids: dict, at: datetime, base_url: str) -> int:
     """A message per event and matching route, unless a silence covers it; the unique key forbids a second one."""
     due = [c for c in changed if c[5]]
     if not due:
         return 0
     routes = conn.execute(sa.text("select route_id, plant_id, min_severity from alert_route")).all()
     silences = conn.execute(
-        sa.text("select rule_id, subject from alert_silence where until_ts > :at"), {"at": at}
+        sa.text("select rule_id, subject, plant_id from alert_silence where until_ts > :at"), {"at": at}
     ).all()
     rows = []
     for rule, subject, plant, _old, new, event in due:
-        if any((s.rule_id in (None, rule.rule_id)) and (s.subject in (None, subject)) for s in silences):
+        if any(s.rule_id in (None, rule.rule_id) and s.subject in (None, subject) and s.plant_id in (None, plant)
+               for s in silences):
             continue
         body = json.dumps(messages.body(rule, subject, plant, new, event, base_url))
         for r in routes:

@@ -30,6 +30,12 @@ def owner() -> Engine:
     return _state.owner
 
 
+def settings() -> Settings:
+    if _state.settings is None:
+        raise RuntimeError("dashboard.alerts.runner.start was not called")
+    return _state.settings
+
+
 def once(engine: Engine, settings: Settings, now: datetime | None = None) -> evaluate.Summary:
     """One evaluation (if this slot is not done yet) and one round of sending."""
     summary = evaluate.cycle(engine, now or datetime.now(UTC), max(settings.alert_eval_seconds, 1), settings.base_url)
