@@ -11,6 +11,8 @@ from dash import Dash, Input, Output, State, callback, clientside_callback, ctx,
 from flask import jsonify
 
 from dashboard import auth, cache, config, data, db, demo, filters, migrate, rollups, security, static, viewstate
+from dashboard.alerts import runner as alert_runner
+from dashboard.alerts import view as alert_view
 
 log = logging.getLogger("plant-dashboards")
 NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
@@ -21,6 +23,22 @@ def _sign_out() -> list:
     if data.settings().auth != "password":
         return []  # off: nobody signed in; header: the proxy owns the session
     return [dbc.NavLink("Sign out", href="/logout", external_link=True, id="nav-logout")]
+
+
+def _bell() -> dbc.NavLink:
+    count = dbc.Badge("0", id="nav-bell-count", color="secondary", pill=True, className="ms-1")
+    icon = html.Span(className="nav-bell-icon", title="Firing alerts")
+    return dbc.NavLink([icon, html.Span("Alerts", className="visually-hidden"), count], href="/alerts", id="nav-bell")
+
+
+@callback(Output("nav-bell-count", "children"), Output("nav-bell-count", "color"), Input("tick", "data"))
+def bell(_tick):  # noqa: ANN001, ANN201
+    """The firing alerts of this person's plants, on every page."""
+    try:
+        n = len(alert_view.firing())
+    except data.UNAVAILABLE:
+        return dash.no_update, dash.no_update
+    return str(n), "danger" if n else "secondary"
 
 
 def _callback_failed(exc: Exception) -> None:
@@ -36,6 +54,7 @@ def shell() -> html.Div:
                 dbc.NavbarBrand("Plant dashboards", href="/"),
                 dbc.Nav(
                     [dbc.NavLink(n, href=p, id=f"nav-{i}", active="exact") for i, (n, p) in enumerate(NAV)]
+                    + [_bell()]
                     + _sign_out(),
                     navbar=True,
                 ),
@@ -166,6 +185,7 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     security.init_app(app, settings)  # after the gate: nobody's body is parsed before they are known
     cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
     log.info("cache: %s", cache_type)
+    alert_runner.start(engine, settings)  # every process tries each period; one evaluates (advisory lock)
     app.layout = shell
 
     @app.server.route("/healthz")

@@ -38,6 +38,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "reverse proxies in front whose X-Forwarded-For/Proto are believed (HTTPS cookies, rate limits)",
     ),
     "READER_DATABASE_URL": ("", "pages read through this login role; empty: DATABASE_URL with role plant_reader"),
+    "ALERT_EVAL_SECONDS": ("30", "how often alert rules are evaluated (one process does it for all); 0: not here"),
+    "ALERT_RETRY_SECONDS": ("30", "first wait before re-sending a refused alert message; doubles up to an hour"),
+    "ALERT_BASE_URL": ("", "the dashboard's address that alert messages link to; empty: http://HOST:PORT"),
+    "SMTP_URL": ("", "mail server: smtp://host:25, smtp+starttls://user:pw@host:587 or smtps://user:pw@host:465"),
+    "SMTP_FROM": ("dashboards@localhost", "sender address of alert emails"),
 }
 
 
@@ -98,10 +103,19 @@ class Settings:
     login_attempts: int = 5
     reader_database_url: str = field(default="", repr=False)
     trusted_proxies: int = 0
+    alert_eval_seconds: int = 30
+    alert_retry_seconds: int = 30
+    alert_base_url: str = ""
+    smtp_url: str = field(default="", repr=False)
+    smtp_from: str = "dashboards@localhost"
 
     @property
     def embedded(self) -> bool:
         return not self.database_url
+
+    @property
+    def base_url(self) -> str:
+        return (self.alert_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def seed_demo(self) -> bool:
@@ -131,6 +145,23 @@ def load(env: dict[str, str] | None = None) -> Settings:
         compress_after_days=_int("COMPRESS_AFTER_DAYS", env, 1, 3650),
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
         **_auth(env),
+        **_alerts(env),
+    )
+
+
+def _alerts(env: dict[str, str]) -> dict:
+    smtp = _get("SMTP_URL", env)
+    if smtp and not smtp.startswith(("smtp://", "smtp+starttls://", "smtps://")):
+        raise ConfigError("SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")
+    base = _get("ALERT_BASE_URL", env)
+    if base and not base.startswith(("http://", "https://")):
+        raise ConfigError(f"ALERT_BASE_URL must start with http:// or https://, got {base[:40]!r}")
+    return dict(
+        alert_eval_seconds=_int("ALERT_EVAL_SECONDS", env, 0, 3600),
+        alert_retry_seconds=_int("ALERT_RETRY_SECONDS", env, 1, 3600),
+        alert_base_url=base,
+        smtp_url=smtp,
+        smtp_from=_get("SMTP_FROM", env),
     )
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from dashboard import access, cache, db, explorer, kpi, queries, tiles
+from dashboard import access, cache, db, explorer, kpi, queries, queries_live, tiles
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
 
@@ -111,3 +111,26 @@ def sensor_series(sensor_id: int, start: datetime, end: datetime, width_px: int)
     if match.empty:
         raise LookupError(f"unknown sensor {sensor_id!r}")
     return explorer.series(engine(), match.iloc[0].to_dict(), start, end, width_px)
+
+
+# -- the state of things now, for alert rules (and any page that wants it); every plant, narrowed like the rest
+def machine_idle(now: datetime, since: datetime) -> pd.DataFrame:
+    frame = _cached("machine_idle", queries_live.machine_idle, now, since, end=now)
+    return _by_machine(frame)
+
+
+def sensor_beyond(now: datetime, since: datetime) -> pd.DataFrame:
+    frame = _cached("sensor_beyond", queries_live.sensor_beyond, now, since, end=now)
+    if access.current().plants is None:
+        return frame
+    return frame[frame["sensor_id"].isin(sensors()["sensor_id"])].reset_index(drop=True)
+
+
+def last_data(now: datetime) -> pd.DataFrame:
+    return _by_machine(_cached("last_data", queries_live.last_data, now, end=now))
+
+
+def _by_machine(frame: pd.DataFrame) -> pd.DataFrame:
+    if access.current().plants is None:
+        return frame
+    return frame[frame["machine_id"].isin(hierarchy()["machine_id"])].reset_index(drop=True)

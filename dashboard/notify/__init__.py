@@ -1,0 +1,1 @@
+"""Sending messages out of the dashboard: email over SMTP and JSON webhooks, for alerts and scheduled reports."""
