@@ -13,6 +13,7 @@ from flask import jsonify
 from dashboard import auth, cache, config, data, db, demo, filters, migrate, rollups, security, static, viewstate
 from dashboard.alerts import runner as alert_runner
 from dashboard.alerts import view as alert_view
+from dashboard.api import web as api_web
 
 log = logging.getLogger("plant-dashboards")
 NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
@@ -184,6 +185,7 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     auth.init_app(app.server, engine, settings)  # users and tokens are read through the owner's connection
     security.init_app(app, settings)  # after the gate: nobody's body is parsed before they are known
     cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
+    api_web.init_app(app.server, engine, settings)  # /api/v1: its own bearer tokens, read through the owner
     log.info("cache: %s", cache_type)
     alert_runner.start(engine, settings)  # every process tries each period; one evaluates (advisory lock)
     app.layout = shell

@@ -40,9 +40,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "READER_DATABASE_URL": ("", "pages read through this login role; empty: DATABASE_URL with role plant_reader"),
     "ALERT_EVAL_SECONDS": ("30", "how often alert rules are evaluated (one process does it for all); 0: not here"),
     "ALERT_RETRY_SECONDS": ("30", "first wait before re-sending a refused alert message; doubles up to an hour"),
-    "ALERT_BASE_URL": ("", "the dashboard's address that alert messages link to; empty: http://HOST:PORT"),
+    "ALERT_BASE_URL": ("", "the dashboard's address that alert and report messages link to; empty: http://HOST:PORT"),
     "SMTP_URL": ("", "mail server: smtp://host:25, smtp+starttls://user:pw@host:587 or smtps://user:pw@host:465"),
     "SMTP_FROM": ("dashboards@localhost", "sender address of alert emails"),
+    "API_RATE_LIMIT": ("600", "REST API requests per token per minute (a fixed window; Redis when REDIS_URL is set)"),
 }
 
 
@@ -108,6 +109,7 @@ class Settings:
     alert_base_url: str = ""
     smtp_url: str = field(default="", repr=False)
     smtp_from: str = "dashboards@localhost"
+    api_rate_limit: int = 600
 
     @property
     def embedded(self) -> bool:
@@ -144,6 +146,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         tile_cache_mb=_int("TILE_CACHE_MB", env, 1, 1 << 20),
         compress_after_days=_int("COMPRESS_AFTER_DAYS", env, 1, 3650),
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
+        api_rate_limit=_int("API_RATE_LIMIT", env, 1, 1_000_000),
         **_auth(env),
         **_alerts(env),
     )
