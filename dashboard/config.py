@@ -43,6 +43,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALERT_BASE_URL": ("", "the dashboard's address that alert and report messages link to; empty: http://HOST:PORT"),
     "SMTP_URL": ("", "mail server: smtp://host:25, smtp+starttls://user:pw@host:587 or smtps://user:pw@host:465"),
     "SMTP_FROM": ("dashboards@localhost", "sender address of alert emails"),
+    "REPORT_CHECK_SECONDS": ("60", "how often each app process looks for due reports (one sends each); 0: not here"),
     "API_RATE_LIMIT": ("600", "REST API requests per token per minute (a fixed window; Redis when REDIS_URL is set)"),
 }
 
@@ -110,6 +111,7 @@ class Settings:
     smtp_url: str = field(default="", repr=False)
     smtp_from: str = "dashboards@localhost"
     api_rate_limit: int = 600
+    report_check_seconds: int = 60
 
     @property
     def embedded(self) -> bool:
@@ -147,6 +149,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         compress_after_days=_int("COMPRESS_AFTER_DAYS", env, 1, 3650),
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
         api_rate_limit=_int("API_RATE_LIMIT", env, 1, 1_000_000),
+        report_check_seconds=_int("REPORT_CHECK_SECONDS", env, 0, 86400),
         **_auth(env),
         **_alerts(env),
     )
