@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,7 +19,7 @@ from dashboard import accounts, analytics, data, ingest, rollups
 from dashboard.api import web
 from dashboard.config import Settings
 from dashboard.viewstate import View
-from tests.conftest import known_database
+from tests.conftest import ROOT, known_database
 
 DAYS = {"range": "custom", "from": "2026-01-14", "to": "2026-01-15"}
 VIEW = View("custom", date(2026, 1, 14), date(2026, 1, 15))
@@ -241,3 +243,23 @@ def test_rate_limit_per_token(known, store):
         import redis
 
         assert redis.Redis.from_url(os.environ["TEST_REDIS_URL"]).keys(f"api:api:limited-{store}:*")
+
+
+def test_the_accounts_cli_manages_api_tokens_and_says_why(known):
+    url = known.url.render_as_string(hide_password=False)
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "DATABASE_URL": url}
+        return subprocess.run([sys.executable, "-m", "dashboard.accounts", *args], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+
+    made = cli("add-api-token", "mes-berlin", "--plants", "BER")
+    assert made.returncode == 0 and made.stdout.startswith("API token mes-berlin (shown once): pd_")
+    again = cli("add-api-token", "mes-berlin", "--plants", "BER")
+    assert again.returncode == 1 and again.stderr.strip().startswith("error: an API token named 'mes-berlin' exists")
+    bad = cli("add-api-token", "x", "--plants", "DET")
+    assert bad.returncode == 1 and bad.stderr.strip() == "error: unknown plant 'DET'; the plants are: BER, CCU."
+    assert cli("add-api-token", "y").stderr.strip().startswith("error: say which plants the token may read")
+    assert cli("revoke-api-token", "mes-berlin").stdout.strip() == "API token mes-berlin revoked"
+    gone = cli("revoke-api-token", "mes-berlin")
+    assert gone.returncode == 1 and gone.stderr.strip() == "error: there is no active API token named 'mes-berlin'."

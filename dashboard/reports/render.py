@@ -31,6 +31,10 @@ READY = """() => {
 PAGE_NUMBERS = " &nbsp;·&nbsp; page <span class='pageNumber'></span> of <span class='totalPages'></span>"
 
 
+# A card (a KPI, a chart with its title) is never cut across two sheets.
+KEEP_WHOLE = ".card, .js-plotly-plot, .ag-root-wrapper { break-inside: avoid; page-break-inside: avoid; }"
+
+
 class RenderError(RuntimeError):
     """The page could not be printed; the message says why."""
 
@@ -58,6 +62,7 @@ def print_pdf(url: str, header: list[str], footer: list[str], cookies: list[dict
             page.wait_for_function(READY, timeout=TIMEOUT_S * 1000)
             page.wait_for_load_state("networkidle")  # charts drawn by the last callback may fetch nothing more
             page.emulate_media(media="screen")  # the screen's look, not a print stylesheet's
+            page.add_style_tag(content=KEEP_WHOLE)
             return page.pdf(
                 format="A4",
                 landscape=True,
