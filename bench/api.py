@@ -48,7 +48,7 @@ class Gunicorn:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        env.update(DATABASE_URL=url, PORT=str(self.port), DEMO="0", LOG_LEVEL="WARNING", API_RATE_LIMIT="10000000",
+        env.update(DATABASE_URL=url, PORT=str(self.port), DEMO="0", LOG_LEVEL="WARNING", API_RATE_LIMIT="1000000",
                    REPORT_CHECK_SECONDS="0", ALERT_EVAL_SECONDS="0", REFRESH_SECONDS="60")
         if os.environ.get("BENCH_REDIS_URL"):
             env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
@@ -63,6 +63,7 @@ class Gunicorn:
                     return
             except requests.RequestException:
                 time.sleep(0.3)
+        self.stop()
         raise SystemExit("error: gunicorn did not answer /healthz in 90 s; see " + self.log.name)
 
     def stop(self) -> None:

@@ -25,6 +25,7 @@ create table report (
     weekday smallint check (weekday between 0 and 6),  -- weekly: 0 is Monday
     at_time time not null,  -- plant-local
     recipients text[] not null check (cardinality(recipients) > 0),
+    run_as text references app_user on delete cascade,  -- with AUTH on: printed as this user sees it (their plants)
     created_at timestamptz not null default now(),
     check ((every = 'weekly') = (weekday is not null))
 );

@@ -153,3 +153,34 @@ def test_run_now_and_download_pdf(known, tmp_path):
 def test_too_old_slots_are_skipped():
     now = datetime(2026, 1, 14, 12, tzinfo=UTC)
     assert schedule.too_old(now - timedelta(hours=7), now) and not schedule.too_old(now - timedelta(hours=5), now)
+
+
+@pytest.mark.browser
+def test_with_sign_in_a_report_prints_what_its_user_may_see(known, tmp_path):
+    """AUTH=password: the scheduled report's browser comes in as its user (Berlin only); 'Download PDF' as the
+    person who pressed it, with their own cookie."""
+    from dashboard import accounts
+    from tests import dash_client
+
+    accounts.add_user(known, "maria", "Stuttgart-Berlin-2026!", ["BER"])
+    store.add(known, "maria-daily", "/", VIEW, "BER", "daily", "07:00", ["maria@example.com"], run_as="maria")
+    url = known.url.render_as_string(hide_password=False)
+    secret = "r" * 32
+    app = AppProcess(url, AUTH="password", SECRET_KEY=secret, REPORT_CHECK_SECONDS="0", REFRESH_SECONDS="60")
+    env = dict(DATABASE_URL=url, ALERT_BASE_URL=app.url, AUTH="password", SECRET_KEY=secret)
+    try:
+        done = _cli("run", "maria-daily", "--now", "--no-mail", "--out", str(tmp_path / "m.pdf"), **env)
+        assert done.returncode == 0, done.stderr
+        text = _pdf_text((tmp_path / "m.pdf").read_bytes(), tmp_path)
+        # Berlin alone (tests/known.py): 1800 of 3600 s planned is 50.0 %; nothing of Kolkata.
+        assert "50.0 %" in text and "Berlin" in text and "Kolkata" not in text
+        assert "Sign in" not in text
+        session, r = dash_client.sign_in(app.url, "maria", "Stuttgart-Berlin-2026!")
+        assert r.status_code == 302
+        r = session.get(app.url + web.link("/oee", VIEW), timeout=120)
+        assert r.status_code == 200 and r.headers["Content-Type"] == "application/pdf"
+        text = _pdf_text(r.content, tmp_path)
+        assert "Berlin" in text and "Kolkata" not in text
+        assert requests.get(app.url + web.link("/oee", VIEW), allow_redirects=False).status_code == 302  # signed out
+    finally:
+        app.stop()

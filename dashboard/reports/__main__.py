@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dashboard import config, db
 from dashboard.notify import mail
-from dashboard.reports import render, runner, schedule, store
+from dashboard.reports import render, runner, schedule, signin, store
 from dashboard.reports.store import ReportError
 
 
@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--every", default="daily", help=f"daily, or a weekday: {', '.join(schedule.WEEKDAYS)}")
     a.add_argument("--at", required=True, help="plant-local time of day, HH:MM")
     a.add_argument("--to", required=True, help="comma-separated e-mail addresses")
+    a.add_argument("--as", dest="run_as", help="with sign-in on: the user whose view (and plants) it prints")
     sub.add_parser("list", help="every report with its schedule and when it was last sent")
     r = sub.add_parser("remove")
     r.add_argument("name")
@@ -41,7 +42,7 @@ def _run(args: argparse.Namespace) -> str:
     db.check(engine)
     if args.cmd == "add":
         to = [x.strip() for x in args.to.split(",") if x.strip()]
-        r = store.add(engine, args.name, args.page, args.view, args.plant, args.every.lower(), args.at, to)
+        r = store.add(engine, args.name, args.page, args.view, args.plant, args.every.lower(), args.at, to, args.run_as)
         return f"report {r.name}: {r.page}{r.fragment}, {schedule.describe(r.every, r.weekday, r.at, r.tz)}, to {args.to}"
     if args.cmd == "list":
         rows = [
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         print(_run(args))
-    except (ReportError, render.RenderError, mail.MailError) as exc:
+    except (ReportError, signin.NoUser, render.RenderError, mail.MailError) as exc:
         sys.exit(f"error: {str(exc).rstrip('.')}.")
     except (config.ConfigError, db.DatabaseError) as exc:
         sys.exit(f"error: {exc}")

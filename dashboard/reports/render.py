@@ -45,7 +45,9 @@ def _band(lines: list[str], size: int, tail: str = "") -> str:
     return f'<div style="font-size:{size}px;width:100%;padding:0 12mm;font-family:sans-serif">{text}</div>'
 
 
-def print_pdf(url: str, header: list[str], footer: list[str], cookies: list[dict] | None = None) -> bytes:
+def print_pdf(
+    url: str, header: list[str], footer: list[str], cookies: list[dict] | None = None, headers: dict | None = None
+) -> bytes:
     """Open ``url`` in headless Chromium, wait until it is drawn, and print it (A4 landscape, with backgrounds)."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
@@ -54,7 +56,9 @@ def print_pdf(url: str, header: list[str], footer: list[str], cookies: list[dict
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
             # The app's CSP forbids evaluated scripts; waiting for the charts is the renderer's own code, not the page's.
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+            context = browser.new_context(
+                viewport={"width": 1400, "height": 1000}, bypass_csp=True, extra_http_headers=headers or None
+            )
             if cookies:
                 context.add_cookies(cookies)
             page = context.new_page()
@@ -79,11 +83,14 @@ def print_pdf(url: str, header: list[str], footer: list[str], cookies: list[dict
             browser.close()
 
 
-def render(url: str, header: list[str], footer: list[str], cookies: list[dict] | None = None) -> bytes:
+def render(
+    url: str, header: list[str], footer: list[str], cookies: list[dict] | None = None, headers: dict | None = None
+) -> bytes:
     """``print_pdf`` in a child process, killed after TIMEOUT_S + 30 s."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.pdf"
-        job = json.dumps({"url": url, "header": header, "footer": footer, "cookies": cookies or [], "out": str(out)})
+        job = json.dumps({"url": url, "header": header, "footer": footer, "cookies": cookies or [], "headers": headers or {},
+                          "out": str(out)})
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "dashboard.reports.render"],
@@ -102,7 +109,7 @@ def render(url: str, header: list[str], footer: list[str], cookies: list[dict] |
 def main() -> None:
     job = json.loads(sys.stdin.read())
     try:
-        pdf = print_pdf(job["url"], job["header"], job["footer"], job["cookies"])
+        pdf = print_pdf(job["url"], job["header"], job["footer"], job["cookies"], job["headers"])
     except RenderError as exc:
         sys.exit(f"error: {exc}")
     Path(job["out"]).write_bytes(pdf)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from dashboard import queries, viewstate
 from dashboard.config import Settings
 from dashboard.notify import mail
-from dashboard.reports import render, schedule, store
+from dashboard.reports import render, schedule, signin, store
 from dashboard.reports.store import Report, ReportError
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,12 @@ def _lines(engine: Engine, report: Report, at: datetime) -> list[str]:
     return view_lines(queries.hierarchy(engine), queries.plants(engine), report.title, report.fragment, report.tz, at)
 
 
-def pdf(engine: Engine, settings: Settings, report: Report, at: datetime, cookies: list[dict] | None = None) -> bytes:
+def pdf(engine: Engine, settings: Settings, report: Report, at: datetime) -> bytes:
+    """The report's page printed as its user sees it (as everyone does when sign-in is off)."""
     url = settings.base_url + report.page + report.fragment
     made = f"made {pd.Timestamp(at).tz_convert(report.tz):%Y-%m-%d %H:%M} ({report.tz})"
-    return render.render(url, _lines(engine, report, at), [made, url], cookies)
+    cookies, headers = signin.credentials(engine, settings, report.run_as)
+    return render.render(url, _lines(engine, report, at), [made, url], cookies, headers)
 
 
 def send(settings: Settings, report: Report, document: bytes, at: datetime, lines: list[str]) -> None:
@@ -88,7 +90,7 @@ def due(engine: Engine, settings: Settings, now: datetime | None = None) -> list
         try:
             if deliver(engine, settings, r, slot) is not None:
                 sent.append(r.name)
-        except (ReportError, render.RenderError, mail.MailError) as exc:
+        except (ReportError, signin.NoUser, render.RenderError, mail.MailError) as exc:
             log.warning("report %s not sent, will retry: %s", r.name, exc)
     return sent
 

@@ -33,6 +33,7 @@ class Report:
     at: time
     recipients: tuple[str, ...]
     created_at: datetime
+    run_as: str | None = None
 
     @property
     def title(self) -> str:
@@ -48,9 +49,18 @@ def _view_fragment(engine: Engine, fragment: str) -> str:
 
 
 def add(
-    engine: Engine, name: str, page: str, fragment: str, plant: str, every: str, at: str, recipients: list[str]
+    engine: Engine,
+    name: str,
+    page: str,
+    fragment: str,
+    plant: str,
+    every: str,
+    at: str,
+    recipients: list[str],
+    run_as: str | None = None,
 ) -> Report:
-    """Save a report; ``every`` is 'daily' or a weekday ('mon'..'sun'), ``at`` 'HH:MM' in the plant's time."""
+    """Save a report; ``every`` is 'daily' or a weekday ('mon'..'sun'), ``at`` 'HH:MM' in the plant's time;
+    ``run_as`` names the user whose view it prints when sign-in is on."""
     if not NAME.match(name):
         raise ReportError(f"{name[:64]!r} is not a report name: use 1-64 letters, digits, '.', '_', '@' or '-'")
     if page not in PAGES:
@@ -69,17 +79,20 @@ def add(
     if plant not in known:
         raise ReportError(f"unknown plant {plant[:40]!r}; the plants are: {', '.join(sorted(known)) or 'none yet'}")
     fragment = _view_fragment(engine, fragment)
+    with engine.connect() as conn:
+        if run_as and not conn.execute(sa.text("select 1 from app_user where username = :u"), {"u": run_as}).first():
+            raise ReportError(f"there is no user {run_as[:64]!r} to print the report as")
     weekday = None if every == "daily" else WEEKDAYS.index(every)
     with engine.begin() as conn:
         if conn.execute(sa.text("select 1 from report where name = :n"), {"n": name}).first():
             raise ReportError(f"a report named {name!r} exists; remove it first")
         conn.execute(
             sa.text(
-                """insert into report (name, page, fragment, plant_id, every, weekday, at_time, recipients)
-                   values (:n, :p, :f, :pl, :e, :w, :a, :r)"""
+                """insert into report (name, page, fragment, plant_id, every, weekday, at_time, recipients, run_as)
+                   values (:n, :p, :f, :pl, :e, :w, :a, :r, :u)"""
             ),
             {"n": name, "p": page, "f": fragment, "pl": plant, "e": "daily" if weekday is None else "weekly",
-             "w": weekday, "a": when, "r": recipients},
+             "w": weekday, "a": when, "r": recipients, "u": run_as or None},
         )
     found = get(engine, name)
     assert found is not None
@@ -87,20 +100,20 @@ def add(
 
 
 _SELECT = """select r.name, r.page, r.fragment, r.plant_id, p.tz, r.every, r.weekday, r.at_time, r.recipients,
-                    r.created_at
+                    r.created_at, r.run_as
              from report r join plant p using (plant_id)"""
 
 
 def all_reports(engine: Engine) -> list[Report]:
     with engine.connect() as conn:
         rows = conn.execute(sa.text(_SELECT + " order by r.name")).all()
-    return [Report(*r[:8], tuple(r[8]), r[9]) for r in rows]
+    return [Report(*r[:8], tuple(r[8]), r[9], r[10]) for r in rows]
 
 
 def get(engine: Engine, name: str) -> Report | None:
     with engine.connect() as conn:
         r = conn.execute(sa.text(_SELECT + " where r.name = :n"), {"n": name}).first()
-    return None if r is None else Report(*r[:8], tuple(r[8]), r[9])
+    return None if r is None else Report(*r[:8], tuple(r[8]), r[9], r[10])
 
 
 def remove(engine: Engine, name: str) -> bool:
