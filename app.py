@@ -14,6 +14,9 @@ from dashboard import auth, cache, config, data, db, demo, filters, migrate, rol
 from dashboard.alerts import runner as alert_runner
 from dashboard.alerts import view as alert_view
 from dashboard.feed import store as feed_store
+from dashboard.api import web as api_web
+from dashboard.reports import runner as report_runner
+from dashboard.reports import web as reports_web
 
 log = logging.getLogger("plant-dashboards")
 NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
@@ -56,6 +59,7 @@ def shell() -> html.Div:
                 dbc.Nav(
                     [dbc.NavLink(n, href=p, id=f"nav-{i}", active="exact") for i, (n, p) in enumerate(NAV)]
                     + [_bell()]
+                    + [dbc.NavLink("Download PDF", href="/export/pdf", id="nav-pdf", external_link=True)]
                     + _sign_out(),
                     navbar=True,
                 ),
@@ -167,6 +171,10 @@ def demo_history(_tick):  # noqa: ANN001, ANN201
         className="py-1 small",
         id="demo-history-notice",
     )
+@callback(Output("nav-pdf", "href"), Input("url", "hash"), Input("url", "pathname"))
+def pdf_link(fragment, pathname):  # noqa: ANN001, ANN201
+    """'Download PDF' prints the page in view, with its view."""
+    return reports_web.link(pathname, fragment)
 
 
 # No refresh work while the tab is hidden: the tick only passes when the page is visible.
@@ -211,8 +219,11 @@ def create_app(settings: config.Settings | None = None) -> Dash:
     auth.init_app(app.server, engine, settings)  # users and tokens are read through the owner's connection
     security.init_app(app, settings)  # after the gate: nobody's body is parsed before they are known
     cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
+    api_web.init_app(app.server, engine, settings)  # /api/v1: its own bearer tokens, read through the owner
     log.info("cache: %s", cache_type)
     alert_runner.start(engine, settings)  # every process tries each period; one evaluates (advisory lock)
+    report_runner.start(engine, settings)  # every process looks for due reports; one sends each (advisory lock)
+    reports_web.init_app(app.server, settings)
     app.layout = shell
 
     @app.server.route("/healthz")

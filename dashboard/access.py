@@ -36,9 +36,10 @@ def enable(on: bool) -> None:
 
 
 def current() -> Principal:
-    if not _state.enabled or not has_request_context():
-        return EVERYONE  # auth off, or the app's own background work (refresh, demo), which serves no person
-    return g.get("principal", NOBODY)
+    if not has_request_context():
+        return EVERYONE  # the app's own background work (refresh, demo, reports), which serves no person
+    # An API token's principal holds even when AUTH is off: the API checks its tokens whatever AUTH says.
+    return g.get("principal", NOBODY if _state.enabled else EVERYONE)
 
 
 def set_current(principal: Principal) -> None:

@@ -1,4 +1,4 @@
-"""People, their plants and wall screen tokens; `python -m dashboard.accounts --help` manages them."""
+"""People, their plants, wall screen tokens and API tokens; `python -m dashboard.accounts --help` manages them."""
 
 from __future__ import annotations
 
@@ -153,6 +153,44 @@ def wall(engine: Engine, hashed: str) -> Principal | None:
     return Principal(f"wall:{row[0]}", frozenset(row[1]), frozenset(row[2]), wall=True)
 
 
+def add_api_token(engine: Engine, name: str, plants: list[str], all_plants: bool = False) -> str:
+    """A new REST API token for these plants (or all); returned once, only its hash is kept."""
+    if not USERNAME.match(name):
+        raise AccountError(f"{name[:64]!r} is not a token name: use 1-64 letters, digits, '.', '_', '@' or '-'")
+    if not plants and not all_plants:
+        raise AccountError("say which plants the token may read: --plants ID,ID or --all-plants")
+    token = "pd_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        _known_plants(conn, plants)
+        taken = conn.execute(sa.text("select 1 from api_token where name = :n"), {"n": name}).first()
+        if taken:
+            raise AccountError(f"an API token named {name!r} exists; revoke it or choose another name")
+        conn.execute(
+            sa.text("insert into api_token (name, token_hash, plants) values (:n, :h, :p)"),
+            {"n": name, "h": token_hash(token), "p": None if all_plants else plants},
+        )
+    return token
+
+
+def revoke_api_token(engine: Engine, name: str) -> int:
+    """Revoked at once: the API looks every request's token up (no memo), so the next request gets a 401."""
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.text("update api_token set revoked_at = now() where name = :n and revoked_at is null"), {"n": name}
+        ).rowcount
+
+
+def api_client(engine: Engine, hashed: str) -> Principal | None:
+    """The principal of an API token that has not been revoked."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("select name, plants from api_token where token_hash = :h and revoked_at is null"), {"h": hashed}
+        ).first()
+    if row is None:
+        return None
+    return Principal(f"api:{row[0]}", None if row[1] is None else frozenset(row[1]))
+
+
 def main(argv: list[str] | None = None) -> None:
     p = cli.Parser(prog="python -m dashboard.accounts", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -169,6 +207,12 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--views", default=",".join(WALL_VIEWS))
     r = sub.add_parser("revoke-token")
     r.add_argument("name")
+    at = sub.add_parser("add-api-token", help="a REST API token; printed once, use it as 'Authorization: Bearer ...'")
+    at.add_argument("name")
+    at.add_argument("--plants", default="", help="comma-separated plant ids the token may read")
+    at.add_argument("--all-plants", action="store_true")
+    ar = sub.add_parser("revoke-api-token", help="the token gets 401 from its next request on")
+    ar.add_argument("name")
     args = p.parse_args(argv)
     sys.exit(cli.run(lambda: _run(args), AccountError))
 
@@ -200,6 +244,13 @@ def _do(engine: Engine, args: argparse.Namespace) -> str:
     if args.cmd == "add-token":
         token = add_token(engine, args.name, split(args.plants), split(args.views))
         return f"open once on the screen: /wall?token={token}"
+    if args.cmd == "add-api-token":
+        token = add_api_token(engine, args.name, split(args.plants), args.all_plants)
+        return f"API token {args.name} (shown once): {token}"
+    if args.cmd == "revoke-api-token":
+        if not revoke_api_token(engine, args.name):
+            raise AccountError(f"there is no active API token named {args.name!r}")
+        return f"API token {args.name} revoked"
     if not (n := revoke_token(engine, args.name)):
         raise AccountError(f"there is no active token named {args.name!r}")
     return f"{n} token(s) revoked"

@@ -23,7 +23,7 @@ from dashboard.login_page import page
 log = logging.getLogger(__name__)
 
 OPEN_PATHS = {"/login", "/logout", "/healthz", "/_favicon.ico", "/favicon.ico"}
-OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/vendor/")
+OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/vendor/", "/api/v1/")  # the API checks its own tokens
 WALL_PATHS = {"/wall", "/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/_reload-hash"}
 WALL_OUTPUTS = re.compile(r"^(wall-|nav-|flt-|url$|view$|tick$|_pages_)")  # the wall page and the shell around it
 MEMO_S = 2  # a revoked token, a changed grant or a signed-out session takes effect within this long (seconds)

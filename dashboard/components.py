@@ -1,4 +1,4 @@
-"""Small layout pieces every page uses: a chart panel with its CSV button, and the 'database away' notice."""
+"""Small layout pieces every page uses: a chart panel with its CSV and XLSX buttons, and the 'database away' notice."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from dash.development.base_component import Component
 
 
 def panel(chart_id: str, title: str, csv_type: str, body: Component | None = None, height: str = "360px") -> dbc.Card:
-    """A card with a title, a CSV button (id {'type': csv_type, 'chart': chart_id}) and a chart or ``body``."""
+    """A card with a title, CSV and XLSX buttons (ids {'type': csv_type or its '-xlsx' twin, 'chart': chart_id})
+    and a chart or ``body``."""
     head = html.Div(
         [
-            html.H5(title, className="mb-0"),
+            html.H5(title, className="mb-0 me-auto"),
             dbc.Button(
                 "CSV",
                 id={"type": csv_type, "chart": chart_id},
@@ -19,6 +20,15 @@ def panel(chart_id: str, title: str, csv_type: str, body: Component | None = Non
                 color="secondary",
                 outline=True,
                 title="Download this chart's data as CSV",
+            ),
+            dbc.Button(
+                "XLSX",
+                id={"type": csv_type.replace("-csv", "-xlsx"), "chart": chart_id},
+                size="sm",
+                color="secondary",
+                outline=True,
+                className="ms-1",
+                title="Download this chart's data as an Excel workbook",
             ),
         ],
         className="d-flex justify-content-between align-items-center mb-1",

@@ -40,13 +40,15 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "READER_DATABASE_URL": ("", "pages read through this login role; empty: DATABASE_URL with role plant_reader"),
     "ALERT_EVAL_SECONDS": ("30", "how often alert rules are evaluated (one process does it for all); 0: not here"),
     "ALERT_RETRY_SECONDS": ("30", "first wait before re-sending a refused alert message; doubles up to an hour"),
-    "ALERT_BASE_URL": ("", "the dashboard's address that alert messages link to; empty: http://HOST:PORT"),
+    "ALERT_BASE_URL": ("", "the dashboard's address that alert and report messages link to; empty: http://HOST:PORT"),
     "SMTP_URL": ("", "mail server: smtp://host:25, smtp+starttls://user:pw@host:587 or smtps://user:pw@host:465"),
     "SMTP_FROM": ("dashboards@localhost", "sender address of alert emails"),
     "MQTT_URL": ("", "broker of the shop-floor feed, mqtt:// or mqtts://user:password@host:port; empty: the demo tries 127.0.0.1:1883"),
     "FEED_CLIENT_ID": ("plant-dashboards-feed", "the feed's MQTT client id; its persistent session keeps what arrives while it is away"),
     "FEED_LATE_SECONDS": ("3600", "how late a feed message may arrive and still correct the minutes it belongs to"),
     "FEED_BUFFER_MESSAGES": ("200000", "messages the feed holds while the database is away; beyond that it stops reading"),
+    "REPORT_CHECK_SECONDS": ("60", "how often each app process looks for due reports (one sends each); 0: not here"),
+    "API_RATE_LIMIT": ("600", "REST API requests per token per minute (a fixed window; Redis when REDIS_URL is set)"),
 }
 
 
@@ -116,6 +118,8 @@ class Settings:
     feed_client_id: str = "plant-dashboards-feed"
     feed_late_seconds: int = 3600
     feed_buffer_messages: int = 200_000
+    api_rate_limit: int = 600
+    report_check_seconds: int = 60
 
     @property
     def embedded(self) -> bool:
@@ -152,6 +156,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         tile_cache_mb=_int("TILE_CACHE_MB", env, 1, 1 << 20),
         compress_after_days=_int("COMPRESS_AFTER_DAYS", env, 1, 3650),
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
+        api_rate_limit=_int("API_RATE_LIMIT", env, 1, 1_000_000),
+        report_check_seconds=_int("REPORT_CHECK_SECONDS", env, 0, 86400),
         **_auth(env),
         **_alerts(env),
         **_feed(env),

@@ -8,7 +8,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import analytics, components, data, exports, figures_inventory, viewstate
+from dashboard import analytics, components, data, exports, figures_inventory, viewstate, xlsx
+from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/inventory", name="Inventory", title="Inventory · Plant dashboards")
 
@@ -93,6 +94,7 @@ def layout(**_query: str) -> html.Div:
                 className="g-3 mb-3",
             ),
             dcc.Download(id="inv-download"),
+            dcc.Download(id="inv-xlsx-download"),
         ]
     )
 
@@ -154,3 +156,14 @@ def _riskiest(status: pd.DataFrame, mats: pd.DataFrame) -> str | None:
 )
 def download(clicks, view_data, material):  # noqa: ANN001, ANN201
     return exports.download(ctx.triggered_id, view_data, material=material) if any(clicks) else dash.no_update
+
+
+@callback(
+    Output("inv-xlsx-download", "data"),
+    Input({"type": "inv-xlsx", "chart": dash.ALL}, "n_clicks"),
+    State("view", "data"),
+    State("inv-material", "value"),
+    prevent_initial_call=True,
+)
+def download_xlsx(clicks, view_data, material):  # noqa: ANN001, ANN201
+    return xlsx.download(ctx.triggered_id, view_data, material=material) if any(clicks) else dash.no_update

@@ -6,7 +6,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import analytics, components, data, exports, figures_oee, viewstate
+from dashboard import analytics, components, data, exports, figures_oee, viewstate, xlsx
+from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/oee", name="OEE", title="OEE · Plant dashboards")
 
@@ -35,6 +36,7 @@ def layout(**_query: str) -> html.Div:
             ),
             dbc.Row([dbc.Col(panels["oee-pareto"], lg=5), dbc.Col(panels["oee-heatmap"], lg=7)], className="g-3 mb-3"),
             dcc.Download(id="oee-download"),
+            dcc.Download(id="oee-xlsx-download"),
         ]
     )
 
@@ -104,3 +106,13 @@ def drill_down(click, view_data):  # noqa: ANN001, ANN201
 )
 def download(clicks, view_data):  # noqa: ANN001, ANN201
     return exports.download(ctx.triggered_id, view_data) if any(clicks) else dash.no_update
+
+
+@callback(
+    Output("oee-xlsx-download", "data"),
+    Input({"type": "oee-xlsx", "chart": ALL}, "n_clicks"),
+    State("view", "data"),
+    prevent_initial_call=True,
+)
+def download_xlsx(clicks, view_data):  # noqa: ANN001, ANN201
+    return xlsx.download(ctx.triggered_id, view_data) if any(clicks) else dash.no_update

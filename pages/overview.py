@@ -7,7 +7,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import analytics, cards, components, data, exports, figures, fmt, kpi, theme, viewstate
+from dashboard import analytics, cards, components, data, exports, figures, fmt, kpi, theme, viewstate, xlsx
+from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Plant dashboards")
 
@@ -30,6 +31,7 @@ def layout(**_query: str) -> html.Div:
                 className="g-3 mt-1",
             ),
             dcc.Download(id="ov-download"),
+            dcc.Download(id="ov-xlsx-download"),
         ]
     )
 
@@ -157,3 +159,13 @@ def refresh(view_data, _tick):  # noqa: ANN001, ANN201 - Dash callback
 )
 def download(clicks, view_data):  # noqa: ANN001, ANN201
     return exports.download(ctx.triggered_id, view_data) if any(clicks) else dash.no_update
+
+
+@callback(
+    Output("ov-xlsx-download", "data"),
+    Input({"type": "ov-xlsx", "chart": ALL}, "n_clicks"),
+    State("view", "data"),
+    prevent_initial_call=True,
+)
+def download_xlsx(clicks, view_data):  # noqa: ANN001, ANN201
+    return xlsx.download(ctx.triggered_id, view_data) if any(clicks) else dash.no_update
