@@ -13,8 +13,8 @@ from flask import jsonify
 from dashboard import auth, cache, config, data, db, demo, filters, migrate, rollups, security, static, viewstate
 from dashboard.alerts import runner as alert_runner
 from dashboard.alerts import view as alert_view
-from dashboard.feed import store as feed_store
 from dashboard.api import web as api_web
+from dashboard.feed import store as feed_store
 from dashboard.reports import runner as report_runner
 from dashboard.reports import web as reports_web
 

@@ -9,7 +9,6 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import analytics, components, data, exports, figures_inventory, viewstate, xlsx
-from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/inventory", name="Inventory", title="Inventory · Plant dashboards")
 

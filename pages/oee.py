@@ -7,7 +7,6 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import analytics, components, data, exports, figures_oee, viewstate, xlsx
-from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/oee", name="OEE", title="OEE · Plant dashboards")
 

@@ -8,7 +8,6 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import analytics, cards, components, data, exports, figures, fmt, kpi, theme, viewstate, xlsx
-from dashboard.viewstate import PRESETS
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Plant dashboards")
 

@@ -149,29 +149,6 @@ def alert_band(_n, slide, config):  # noqa: ANN001, ANN201 - Dash callback
     return [head, *[html.Div(t, className="wall-alert") for t in lines[:4]], *more], {}
 
 
-@callback(
-    Output("wall-alerts", "children"),
-    Output("wall-alerts", "style"),
-    Input("wall-tick", "n_intervals"),
-    Input("wall-slide", "data"),
-    Input("wall-config", "data"),
-)
-def alert_band(_n, slide, config):  # noqa: ANN001, ANN201 - Dash callback
-    """A red band with the firing alerts of the plant on screen; gone when none fire."""
-    if not config:
-        return dash.no_update, dash.no_update
-    _view, plant_id, _tz = config["slides"][(slide or 0) % len(config["slides"])]
-    try:
-        lines = wall.alert_band(plant_id)
-    except data.UNAVAILABLE:
-        return dash.no_update, dash.no_update
-    if not lines:
-        return None, {"display": "none"}
-    head = html.Div(f"{len(lines)} alert{'s' if len(lines) > 1 else ''} firing", className="wall-alerts-head")
-    more = [html.Div(f"and {len(lines) - 4} more", className="wall-alerts-more")] if len(lines) > 4 else []
-    return [head, *[html.Div(t, className="wall-alert") for t in lines[:4]], *more], {}
-
-
 def _patch(fig: dict) -> Patch:
     """Only the trace's values travel: the chart is not redrawn from scratch on every tick."""
     p, trace = Patch(), fig["data"][0]
