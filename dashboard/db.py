@@ -7,6 +7,8 @@ import logging
 import signal
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -75,6 +77,23 @@ def check(engine: Engine) -> str:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         where = describe(engine.url.render_as_string(hide_password=False))
         raise DatabaseError(f"Cannot reach the database {where}: {reason}.") from None
+
+
+@contextmanager
+def copy_allowed() -> Iterator[None]:
+    """Around a COPY. psycopg2 refuses COPY while a wait callback is set, and the gevent workers of
+    deploy/gunicorn.conf.py set psycogreen's so that queries yield to other requests. Setting it aside for the COPY
+    is safe there: every greenlet of a gevent worker shares this one OS thread, so none runs (or finds the callback
+    missing) until the COPY returns. Elsewhere no callback is set and this does nothing."""
+    wait = psycopg2.extensions.get_wait_callback()
+    if wait is None:
+        yield
+        return
+    psycopg2.extensions.set_wait_callback(None)
+    try:
+        yield
+    finally:
+        psycopg2.extensions.set_wait_callback(wait)
 
 
 def url_for(settings: Settings) -> str:

@@ -11,6 +11,8 @@ import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from dashboard import db
+
 
 @dataclass(frozen=True)
 class Table:
@@ -142,7 +144,8 @@ def _write(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     with conn.connection.driver_connection.cursor() as cur:
         cur.execute(f"create temp table if not exists {stage} (like {table.name} including defaults) on commit drop")
         cur.execute(f"truncate {stage}")
-        cur.copy_expert(f"copy {stage} ({cols}) from stdin with (format csv, null '\\N')", _csv(frame))
+        with db.copy_allowed():  # gevent workers: see db.copy_allowed
+            cur.copy_expert(f"copy {stage} ({cols}) from stdin with (format csv, null '\\N')", _csv(frame))
         if table.values:
             changed = ", ".join(f"{c} = excluded.{c}" for c in table.values)
             differs = " or ".join(f"t.{c} is distinct from excluded.{c}" for c in table.values)

@@ -12,6 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from dashboard import db
 from dashboard.kpi import PARTS
 
 Conn = Connection | Engine
@@ -365,7 +366,8 @@ def _arrays(conn: Conn, query: str, kinds: str, **params: object) -> np.ndarray:
         try:
             bound = cur.mogrify(query, params).decode()  # the driver's own parameter binding, as execute() does
             buf = io.BytesIO()
-            cur.copy_expert(f"copy ({bound}) to stdout with (format binary)", buf)
+            with db.copy_allowed():  # gevent workers: see db.copy_allowed
+                cur.copy_expert(f"copy ({bound}) to stdout with (format binary)", buf)
         finally:
             cur.close()
     raw = buf.getvalue()

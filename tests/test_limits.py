@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,15 +14,17 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import requests
 
-from dashboard import accounts
+from dashboard import accounts, ingest
 from tests import dash_client
 from tests.conftest import ROOT, free_port
 
 SECRET = "limits-secret-0123456789"
 MB = 2**20
+SENSOR_COLUMNS = ["sensor_id", "machine_id", "kind", "unit", "lo_limit", "hi_limit"]
 
 
 def test_procfile_runs_the_tested_gunicorn_settings():
@@ -37,6 +40,7 @@ def served(pg_admin_url):
     with known_database(pg_admin_url) as engine:
         accounts.add_user(engine, "anna", "anna-password", ["BER"])
         accounts.add_user(engine, "zoe", "zoe-password", ["BER"])
+        _sensor_readings(engine)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         env.update(
@@ -57,6 +61,19 @@ def served(pg_admin_url):
             proc.terminate()
             proc.wait(30)
             log.close()
+
+
+def _sensor_readings(engine) -> None:  # noqa: ANN001
+    """An hour of 1 Hz readings of one Berlin sensor, ending now."""
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    with engine.begin() as conn:
+        ingest.upsert(
+            conn,
+            "sensor",
+            pd.DataFrame([(1, "B1", "temperature", "°C", None, 80.0)], columns=SENSOR_COLUMNS),
+        )
+        ts = pd.date_range(now - pd.Timedelta(hours=1), now, freq="s", inclusive="left")
+        ingest.upsert(conn, "telemetry", pd.DataFrame({"sensor_id": 1, "ts": ts, "value": 50.0}))
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen) -> None:
@@ -183,3 +200,20 @@ def test_concurrent_guesses_check_no_more_passwords_than_the_limit(served):
     with ThreadPoolExecutor(40) as pool:
         codes = sorted(pool.map(guess, forms))
     assert codes.count(401) == 5 and codes.count(429) == 35, codes
+
+
+def test_the_explorer_reads_its_tiles_under_gevent_workers(served):
+    """Tiles come by binary COPY, which psycopg2 refuses while psycogreen's wait callback is set."""
+    base, _ = served
+    session, r = dash_client.sign_in(base, "anna", "anna-password")
+    assert r.status_code == 302
+    draw = next(
+        c
+        for c in dash_client.server_callbacks(base, session)
+        if c["output"].startswith("..exp-graph.figure...") and "@" not in c["output"]
+    )
+    values = dash_client.by_id(draw, {"exp-sensors": [1], "exp-range": "24h", "exp-width": 1200})
+    answer = session.post(base + "/_dash-update-component", json=dash_client.body(draw, values), timeout=60)
+    assert answer.status_code == 200, answer.text[:300]
+    info = answer.json()["response"]["exp-info"]["children"]
+    assert re.match(r"temperature: 3,(5|6)\d\d readings in view", info), info  # the last hour, to the second

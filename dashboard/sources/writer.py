@@ -12,7 +12,7 @@ import pyarrow.csv as pcsv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from dashboard import ingest
+from dashboard import db, ingest
 
 _WHOLE = {"total_count", "good_count", "startup_rejects", "sensor_id"}
 _TIME = {
@@ -61,7 +61,8 @@ def _csv(frame: pd.DataFrame, columns: tuple[str, ...]) -> io.BytesIO:
 
 def _copy(cur: psycopg2.extensions.cursor, target: str, columns: tuple[str, ...], data: io.BytesIO) -> None:
     cur.execute("set local timezone = 'UTC'")  # the times in ``data`` are UTC wall clock; reset at commit
-    cur.copy_expert(f"copy {target} ({', '.join(columns)}) from stdin with (format csv)", data)
+    with db.copy_allowed():  # gevent workers: see db.copy_allowed
+        cur.copy_expert(f"copy {target} ({', '.join(columns)}) from stdin with (format csv)", data)
 
 
 def _range_is_empty(conn: Connection, table: ingest.Table, frame: pd.DataFrame) -> bool:
