@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, callback, clientside_callback, ctx,
 from flask import jsonify
 
 from dashboard import auth, cache, config, data, db, demo, filters, migrate, rollups, security, static, viewstate
+from dashboard.metrics_http import init_app as init_metrics
 
 log = logging.getLogger("plant-dashboards")
 NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
@@ -146,7 +147,7 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         demo.start(db.writer(engine), settings)  # the simulator may write rows, never change the schema
     rollups.ensure(engine, settings.compress_after_days)
     rollups.refresh(engine)  # pages open on current rollups; the thread keeps them so
-    rollups.start_refresher(engine, settings.refresh_seconds)
+    rollups.start_refresher(engine, settings.refresh_seconds, retain=rollups.retention_policy(settings))
 
     app = Dash(
         __name__,
@@ -162,9 +163,12 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         on_error=_callback_failed,
     )
     static.init_app(app.server)
+    init_metrics(app, settings)  # before the sign-in gate: /metrics answers to METRICS_TOKEN
     auth.init_app(app.server, engine, settings)  # users and tokens are read through the owner's connection
     security.init_app(app, settings)  # after the gate: nobody's body is parsed before they are known
-    cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
+    reader = db.reader(engine, settings.reader_database_url, settings.query_timeout_ms)
+    fallback = db.reader(engine, "", settings.query_timeout_ms) if settings.reader_database_url else None
+    cache_type = data.init_app(app.server, reader, settings, fallback)
     log.info("cache: %s", cache_type)
     app.layout = shell
 
@@ -183,6 +187,8 @@ def create_app(settings: config.Settings | None = None) -> Dash:
             cache=cache_type,
             cache_state="ok" if cache_ok else "unavailable, using the database and a local cache",
         )
+        if (reads := data.reader_health()) is not None:
+            body["reader"] = reads
         return jsonify(body), 200 if ok else 503
 
     # Dash registers the script paths it may serve only while rendering the index page. Under gunicorn a

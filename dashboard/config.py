@@ -38,6 +38,22 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "reverse proxies in front whose X-Forwarded-For/Proto are believed (HTTPS cookies, rate limits)",
     ),
     "READER_DATABASE_URL": ("", "pages read through this login role; empty: DATABASE_URL with role plant_reader"),
+    "METRICS_TOKEN": (
+        "",
+        "bearer token /metrics asks for when AUTH is on (without it /metrics is off); open when AUTH is off",
+    ),
+    "SLOW_QUERY_MS": ("500", "log a named query with its bound parameters when it takes longer (0: off)"),
+    "QUERY_TIMEOUT_MS": (
+        "15000",
+        "statement_timeout of page queries; a panel that hits it says the query took too long",
+    ),
+    "REPLICA_LAG_SECONDS": ("10", "pages say 'as of' the standby's time when READER_DATABASE_URL lags more than this"),
+    "RETAIN_RAW_DAYS": ("0", "delete 1 Hz telemetry and per-minute production older than this (0: keep forever)"),
+    "RETAIN_ROLLUP_DAYS": ("0", "delete rollup rows older than this (0: keep forever; at least RETAIN_RAW_DAYS)"),
+    "PROMETHEUS_MULTIPROC_DIR": (
+        "",
+        "where gunicorn's workers share metrics; deploy/gunicorn.conf.py sets one when empty",
+    ),
 }
 
 
@@ -98,6 +114,12 @@ class Settings:
     login_attempts: int = 5
     reader_database_url: str = field(default="", repr=False)
     trusted_proxies: int = 0
+    metrics_token: str = field(default="", repr=False)
+    slow_query_ms: int = 500
+    query_timeout_ms: int = 15000
+    replica_lag_s: int = 10
+    retain_raw_days: int = 0
+    retain_rollup_days: int = 0
 
     @property
     def embedded(self) -> bool:
@@ -131,6 +153,24 @@ def load(env: dict[str, str] | None = None) -> Settings:
         compress_after_days=_int("COMPRESS_AFTER_DAYS", env, 1, 3650),
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
         **_auth(env),
+        **_operations(env),
+    )
+
+
+def _operations(env: dict[str, str]) -> dict:
+    raw, rollup = _int("RETAIN_RAW_DAYS", env, 0, 36500), _int("RETAIN_ROLLUP_DAYS", env, 0, 36500)
+    if rollup and (not raw or rollup < raw):
+        raise ConfigError(
+            f"RETAIN_ROLLUP_DAYS ({rollup}) must be at least RETAIN_RAW_DAYS ({raw or 'forever'}): the rollups answer "
+            "for the ranges raw rows no longer cover"
+        )
+    return dict(
+        metrics_token=_get("METRICS_TOKEN", env),
+        slow_query_ms=_int("SLOW_QUERY_MS", env, 0, 3_600_000),
+        query_timeout_ms=_int("QUERY_TIMEOUT_MS", env, 0, 3_600_000),
+        replica_lag_s=_int("REPLICA_LAG_SECONDS", env, 1, 86400),
+        retain_raw_days=raw,
+        retain_rollup_days=rollup,
     )
 
 

@@ -125,6 +125,9 @@ def _full_window(range_key: str):  # noqa: ANN202
     return end - RANGES.get(range_key, RANGES["7d"])[1], end
 
 
+TOO_SLOW = "Reading this window took too long and was stopped; a shorter window answers faster."
+
+
 @callback(
     Output("exp-graph", "figure"),
     Output("exp-info", "children"),
@@ -137,7 +140,10 @@ def draw(sensor_ids, range_key, _reset, width):  # noqa: ANN001, ANN201
     sensors, note = _chosen(sensor_ids)
     start, end = _full_window(range_key)
     tz = sensors[0]["tz"] if sensors else "UTC"
-    series = [data.sensor_series(int(s["sensor_id"]), start, end, _width(width)) for s in sensors]
+    try:
+        series = [data.sensor_series(int(s["sensor_id"]), start, end, _width(width)) for s in sensors]
+    except data.TooSlow:
+        return dash.no_update, TOO_SLOW
     revision = f"{range_key}|{sensor_ids}|{_reset}"
     return figures_explorer.figure(sensors, series, tz, (start, end), revision), note + _info(series)
 
@@ -161,7 +167,10 @@ def zoom(relayout, sensor_ids, range_key, width):  # noqa: ANN001, ANN201
     p = Patch()
     series = []
     for i, s in enumerate(sensors):
-        ser = data.sensor_series(int(s["sensor_id"]), start, end, _width(width))
+        try:
+            ser = data.sensor_series(int(s["sensor_id"]), start, end, _width(width))
+        except data.TooSlow:
+            return dash.no_update, TOO_SLOW
         series.append(ser)
         values = figures_explorer.trace_values(ser, s["tz"])
         figures_explorer.patch(p, i * figures_explorer.TRACES_PER_SENSOR, values, s["kind"])

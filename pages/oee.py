@@ -67,10 +67,12 @@ def refresh(view_data, _tick):  # noqa: ANN001, ANN201 - Dash callback
             figures_oee.pareto(analytics.pareto(view, at), what),
             figures_oee.heatmap(analytics.heatmap(view, at), analytics.group_names("machine"), what),
         )
+    except data.TooSlow:
+        return (*[dash.no_update] * 6, components.took_too_long())
     except data.UNAVAILABLE:
         return (*[dash.no_update] * 6, components.database_away())
     sub = f"{PRESETS[view.preset]} · by {view.group} · times in {tz} · as of {at:%H:%M:%S} UTC"
-    return (*figs, sub, None)
+    return (*figs, sub, components.behind(data.behind()))
 
 
 @callback(
