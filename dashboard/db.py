@@ -32,11 +32,21 @@ def timeouts_in_words() -> Iterator[None]:
     database answers, this question was too big for it."""
     try:
         yield
-    except (sa.exc.OperationalError, psycopg2.OperationalError) as exc:
-        orig = getattr(exc, "orig", exc)
-        if getattr(orig, "pgcode", None) == "57014":
+    except Exception as exc:
+        if _cancelled(exc):
             raise TooSlow("the query took longer than QUERY_TIMEOUT_MS") from None
         raise
+
+
+def _cancelled(exc: BaseException | None) -> bool:
+    """SQLSTATE 57014 anywhere in the chain (pandas wraps SQLAlchemy's error, which wraps psycopg2's)."""
+    for _ in range(5):
+        if exc is None:
+            return False
+        if getattr(getattr(exc, "orig", exc), "pgcode", None) == "57014":
+            return True
+        exc = exc.__cause__
+    return False
 
 
 class DatabaseError(RuntimeError):
