@@ -13,7 +13,7 @@ import pandas as pd
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from dashboard import access, cache, db, explorer, kpi, metrics, queries, replica, tiles
+from dashboard import access, cache, db, explorer, kpi, metrics, queries, replica, retention, tiles
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
 
@@ -98,6 +98,18 @@ def _named(fn: Callable, args: tuple) -> dict[str, object]:
     return dict(zip(names, args))
 
 
+def raw_from() -> datetime | None:
+    """Where raw rows begin when RETAIN_RAW_DAYS deletes older ones; None when they are kept forever."""
+    return retention.cutoff(settings().retain_raw_days)
+
+
+def _retained() -> tuple:
+    """(raw=False, raw_from) for the production queries when retention is on; nothing (the same cache keys as
+    before) when it is off."""
+    cut = raw_from()
+    return () if cut is None else (False, cut)
+
+
 def behind() -> datetime | None:
     """The standby's time when pages read from one that lags more than REPLICA_LAG_SECONDS, else None."""
     if engine() is not _state.engine:  # reading from the primary: nothing lags
@@ -132,12 +144,15 @@ def hierarchy() -> pd.DataFrame:
 
 def oee_totals(start: datetime, end: datetime, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
     scope = access.scope(scope)
-    return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, end=end))
+    return kpi.add_ratios(_cached("oee_totals", queries.oee_totals, start, end, group, scope, *_retained(), end=end))
 
 
 def oee_series(start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
     scope = access.scope(scope)
-    return kpi.add_ratios(_cached("oee_series", queries.oee_series, start, end, bucket_s, group, scope, end=end))
+    extra = _retained()
+    return kpi.add_ratios(
+        _cached("oee_series", queries.oee_series, start, end, bucket_s, group, scope, *extra, end=end)
+    )
 
 
 def oee_daily(first: date, last: date, group: str = "all", scope: Scope = ALL) -> pd.DataFrame:
@@ -183,4 +198,5 @@ def sensor_series(sensor_id: int, start: datetime, end: datetime, width_px: int)
     match = visible[visible["sensor_id"] == sensor_id]
     if match.empty:
         raise LookupError(f"unknown sensor {sensor_id!r}")
-    return _read(lambda eng: explorer.series(eng, match.iloc[0].to_dict(), start, end, width_px))
+    sensor, cut = match.iloc[0].to_dict(), raw_from()
+    return _read(lambda eng: explorer.series(eng, sensor, start, end, width_px, cut))

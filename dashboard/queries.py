@@ -52,9 +52,18 @@ def _epoch(ts: datetime) -> float:
 
 
 def pieces(
-    start: datetime, end: datetime, levels: list[tuple[str, int]] = LEVELS
+    start: datetime, end: datetime, levels: list[tuple[str, int]] = LEVELS, raw_from: datetime | None = None
 ) -> list[tuple[str, datetime, datetime]]:
-    """Cover [start, end) with the coarsest whole buckets: the middle from hours, the ragged ends from finer levels."""
+    """Cover [start, end) with the coarsest whole buckets: the middle from hours, the ragged ends from finer levels.
+
+    Before ``raw_from`` (where retention deleted the raw rows) the finest level is 15 minutes, and the range is
+    widened to whole 15-minute buckets there."""
+    if raw_from is not None and start < raw_from and len(levels) > 1:
+        width = levels[-2][1]
+        split = min(raw_from, end)
+        lo = datetime.fromtimestamp(_epoch(start) // width * width, tz=start.tzinfo)
+        hi = split if split == raw_from else datetime.fromtimestamp(-(-_epoch(split) // width) * width, tz=end.tzinfo)
+        return pieces(lo, hi, levels[:-1]) + (pieces(split, end, levels) if split < end else [])
     (rel, width), finer = levels[0], levels[1:]
     lo = datetime.fromtimestamp(-(-_epoch(start) // width) * width, tz=start.tzinfo)
     hi = datetime.fromtimestamp(_epoch(end) // width * width, tz=end.tzinfo)
@@ -74,11 +83,18 @@ def _union(spans: list[tuple[str, datetime, datetime]], select: str) -> tuple[st
 
 
 def oee_totals(
-    conn: Conn, start: datetime, end: datetime, group: str = "all", scope: Scope = ALL, raw: bool = False
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    group: str = "all",
+    scope: Scope = ALL,
+    raw: bool = False,
+    raw_from: datetime | None = None,
 ) -> pd.DataFrame:
-    """Summed OEE parts per group over [start, end), from the coarsest rollups that fit exactly."""
+    """Summed OEE parts per group over [start, end), from the coarsest rollups that fit exactly (to 15 minutes
+    before ``raw_from``, where retention deleted the raw rows)."""
     key = GROUPS[group]
-    spans = pieces(start, end, RAW if raw else LEVELS)
+    spans = pieces(start, end, RAW if raw else LEVELS, None if raw else raw_from)
     if not spans:
         return pd.DataFrame(columns=["key", *PARTS])
     inner, params = _union(spans, f"select {key} as key, r.* from {{rel}} r {_JOIN} where {_WHERE}")
@@ -87,11 +103,21 @@ def oee_totals(
 
 
 def oee_series(
-    conn: Conn, start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL, raw: bool = False
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    bucket_s: int,
+    group: str = "all",
+    scope: Scope = ALL,
+    raw: bool = False,
+    raw_from: datetime | None = None,
 ) -> pd.DataFrame:
-    """OEE parts per UTC-aligned bucket of ``bucket_s`` seconds and group; a bucket with no rows is absent."""
+    """OEE parts per UTC-aligned bucket of ``bucket_s`` seconds and group; a bucket with no rows is absent. A window
+    reaching before ``raw_from`` (raw rows deleted by retention) gets buckets of at least 15 minutes."""
     if bucket_s % 60:
         raise ValueError("bucket_s must be a whole number of minutes")
+    if not raw and raw_from is not None and start < raw_from and bucket_s % LEVELS[-2][1]:
+        bucket_s = max(LEVELS[-2][1], bucket_s // LEVELS[-2][1] * LEVELS[-2][1])
     rel = RAW[0][0] if raw else next(r for r, w in LEVELS if bucket_s % w == 0)
     lo = datetime.fromtimestamp(_epoch(start) // bucket_s * bucket_s, tz=start.tzinfo)
     hi = datetime.fromtimestamp(-(-_epoch(end) // bucket_s) * bucket_s, tz=end.tzinfo)
