@@ -35,9 +35,9 @@ def namespaces_allowed() -> str | None:
     """None when this machine lets us make network namespaces and run the pieces; else the reason, in words."""
     if os.geteuid() != 0:
         return "needs root for `ip netns` (network namespaces with veth links)"
-    for tool in ("ip", "haproxy", "redis-server"):
+    for tool in ("ip", "haproxy", "redis-server", "curl"):
         if not shutil.which(tool):
-            return f"{tool} is not installed (scripts/cluster_deps installs haproxy; redis-server and iproute2 too)"
+            return f"{tool} is not installed (./scripts/test installs it when run as root)"
     if not (PG_BIN / "pg_basebackup").exists():
         return f"PostgreSQL server binaries are not in {PG_BIN} (set PG_BIN)"
     probe = f"pdprobe{os.getpid() % 100000}"
