@@ -1,7 +1,7 @@
 """Several app hosts for real: gunicorn in network namespaces behind HAProxy, one Redis, a PostgreSQL primary and a
 hot standby (pg_basebackup, streaming replication), all started from deploy/ configs; for tests and bench.cluster.
 
-Everything listens on loopback or on this harness's own veth links (10.231.N.0/24); PostgreSQL runs as the
+Everything listens on loopback or on this harness's own veth links (10.2xx.N.0/24, a /16 per harness); PostgreSQL runs as the
 `postgres` user from the machine's binaries in data folders under .data/, on ports of its own."""
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-SUBNET = "10.231"
 
 
 def namespaces_allowed() -> str | None:
@@ -76,6 +75,7 @@ class Cluster:
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.net = f"10.{200 + int(self.tag, 16) % 50}"  # two harnesses at once do not share addresses
         self.dir = ROOT / ".data" / f"cluster-{self.tag}"
         self.pg_port, self.standby_port, self.redis_port = free_port(), free_port(), free_port()
         self.lb_port = free_port()
@@ -85,7 +85,7 @@ class Cluster:
     def _network(self) -> None:
         for i in range(1, self.hosts_n + 1):
             ns, root_if, ns_if = f"pd{self.tag}h{i}", f"pd{self.tag}r{i}", f"pd{self.tag}n{i}"
-            gw, ip = f"{SUBNET}.{i}.1", f"{SUBNET}.{i}.2"
+            gw, ip = f"{self.net}.{i}.1", f"{self.net}.{i}.2"
             _run("ip", "netns", "add", ns)
             _run("ip", "link", "add", root_if, "type", "veth", "peer", "name", ns_if)
             _run("ip", "link", "set", ns_if, "netns", ns)
@@ -131,7 +131,7 @@ class Cluster:
         primary = self._pg_dir("primary")
         _as_postgres(str(PG_BIN / "initdb"), "-D", str(primary), "-A", "trust", "-U", "postgres", "--no-sync")
         with open(primary / "pg_hba.conf", "a") as f:
-            f.write(f"host all all {SUBNET}.0.0/16 trust\nhost replication all {SUBNET}.0.0/16 trust\n")
+            f.write(f"host all all {self.net}.0.0/16 trust\nhost replication all {self.net}.0.0/16 trust\n")
         self._pg_ctl("primary", "start")
         admin = db.create(self.url("127.0.0.1", self.pg_port, "postgres"), pool_size=1)
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
