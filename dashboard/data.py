@@ -112,7 +112,7 @@ def _retained() -> tuple:
 
 def behind() -> datetime | None:
     """The standby's time when pages read from one that lags more than REPLICA_LAG_SECONDS, else None."""
-    if engine() is not _state.engine:  # reading from the primary: nothing lags
+    if not settings().reader_database_url or engine() is not _state.engine:  # no standby, or reading the primary
         return None
     return replica.behind(_state.engine, settings().replica_lag_s)
 
