@@ -15,6 +15,7 @@ from dashboard.alerts import runner as alert_runner
 from dashboard.alerts import view as alert_view
 from dashboard.api import web as api_web
 from dashboard.feed import store as feed_store
+from dashboard.metrics_http import init_app as init_metrics
 from dashboard.reports import runner as report_runner
 from dashboard.reports import web as reports_web
 
@@ -200,7 +201,7 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         demo.start(db.writer(engine), settings)  # the simulator may write rows, never change the schema
     rollups.ensure(engine, settings.compress_after_days)
     rollups.refresh(engine)  # pages open on current rollups; the thread keeps them so
-    rollups.start_refresher(engine, settings.refresh_seconds)
+    rollups.start_refresher(engine, settings.refresh_seconds, retain=rollups.retention_policy(settings))
 
     app = Dash(
         __name__,
@@ -216,9 +217,12 @@ def create_app(settings: config.Settings | None = None) -> Dash:
         on_error=_callback_failed,
     )
     static.init_app(app.server)
+    init_metrics(app, settings)  # before the sign-in gate: /metrics answers to METRICS_TOKEN
     auth.init_app(app.server, engine, settings)  # users and tokens are read through the owner's connection
     security.init_app(app, settings)  # after the gate: nobody's body is parsed before they are known
-    cache_type = data.init_app(app.server, db.reader(engine, settings.reader_database_url), settings)
+    reader = db.reader(engine, settings.reader_database_url, settings.query_timeout_ms)
+    fallback = db.reader(engine, "", settings.query_timeout_ms) if settings.reader_database_url else None
+    cache_type = data.init_app(app.server, reader, settings, fallback)
     api_web.init_app(app.server, engine, settings)  # /api/v1: its own bearer tokens, read through the owner
     log.info("cache: %s", cache_type)
     alert_runner.start(engine, settings)  # every process tries each period; one evaluates (advisory lock)
@@ -243,6 +247,8 @@ def create_app(settings: config.Settings | None = None) -> Dash:
             cache_state="ok" if cache_ok else "unavailable, using the database and a local cache",
             feeds=feeds,  # each MQTT feed's heartbeat: how far behind it is, whether it has its broker
         )
+        if (reads := data.reader_health()) is not None:
+            body["reader"] = reads
         return jsonify(body), 200 if ok else 503
 
     # Dash registers the script paths it may serve only while rendering the index page. Under gunicorn a

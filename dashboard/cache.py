@@ -17,6 +17,7 @@ from flask import Flask
 from flask_caching import Cache
 from sqlalchemy.engine import Engine
 
+from dashboard import metrics
 from dashboard.config import Settings
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class QueryCache:
             return op()
         except Exception as exc:  # noqa: BLE001 - any cache failure means: go to the database
             self.stats["errors"] += 1
+            metrics.CACHE_TOTAL.labels("error").inc()
             if time.monotonic() >= self._down_until:
                 log.warning("cache unavailable, using the database and a local cache: %s", exc)
             self._down_until = time.monotonic() + self.retry_after_s
@@ -94,26 +96,30 @@ class QueryCache:
     def get_or_compute(self, key: str, compute: Callable[[], T], timeout: int) -> T:
         hit = self._safe(lambda: self.backend.get(key), None)
         if hit is not None:
-            self.stats["hits"] += 1
+            self._count("hits")
             return hit
         with self._thread_lock(key):
             hit = self._safe(lambda: self.backend.get(key), None)  # a thread before us may have filled it
             if hit is not None:
-                self.stats["hits"] += 1
+                self._count("hits")
                 return hit
             token = self._acquire(key)
             if token is None:  # another process is computing it: wait for its answer
                 hit = self._wait_for(key)
                 if hit is not None:
-                    self.stats["waits"] += 1
+                    self._count("waits")
                     return hit
             try:
-                self.stats["misses"] += 1
+                self._count("misses")
                 value = compute()
                 self._safe(lambda: self.backend.set(key, value, timeout=timeout), None)
                 return value
             finally:
                 self._release(key, token)
+
+    def _count(self, result: str) -> None:
+        self.stats[result] += 1
+        metrics.CACHE_TOTAL.labels({"hits": "hit", "misses": "miss", "waits": "wait"}[result]).inc()
 
     def _thread_lock(self, key: str) -> threading.Lock:
         with self._locks_guard:

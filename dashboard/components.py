@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash.development.base_component import Component
@@ -37,6 +39,24 @@ def panel(chart_id: str, title: str, csv_type: str, body: Component | None = Non
         graph = dcc.Graph(id=chart_id, style={"height": height}, config={"displaylogo": False})
         body = dcc.Loading(graph, type="dot", delay_show=400)  # fast refreshes do not flash a spinner
     return dbc.Card(dbc.CardBody([head, body]), className="h-100")
+
+
+def took_too_long() -> dbc.Alert:
+    return dbc.Alert(
+        "This view took too long to compute and was stopped; showing the last data. A shorter range or fewer "
+        "machines answers faster.",
+        color="warning",
+    )
+
+
+def behind(as_of: datetime | None) -> dbc.Alert | None:
+    """'As of' the standby's time when pages read from one that lags; nothing when it is in step."""
+    if as_of is None:
+        return None
+    return dbc.Alert(
+        f"Showing data as of {as_of.astimezone(UTC):%H:%M:%S} UTC: the database copy these pages read is behind.",
+        color="info",
+    )
 
 
 def database_away() -> dbc.Alert:

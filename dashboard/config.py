@@ -49,6 +49,22 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "FEED_BUFFER_MESSAGES": ("200000", "messages the feed holds while the database is away; beyond that it stops reading"),
     "REPORT_CHECK_SECONDS": ("60", "how often each app process looks for due reports (one sends each); 0: not here"),
     "API_RATE_LIMIT": ("600", "REST API requests per token per minute (a fixed window; Redis when REDIS_URL is set)"),
+    "METRICS_TOKEN": (
+        "",
+        "bearer token /metrics asks for when AUTH is on (without it /metrics is off); open when AUTH is off",
+    ),
+    "SLOW_QUERY_MS": ("500", "log a named query with its bound parameters when it takes longer (0: off)"),
+    "QUERY_TIMEOUT_MS": (
+        "15000",
+        "statement_timeout of page queries; a panel that hits it says the query took too long",
+    ),
+    "REPLICA_LAG_SECONDS": ("10", "pages say 'as of' the standby's time when READER_DATABASE_URL lags more than this"),
+    "RETAIN_RAW_DAYS": ("0", "delete 1 Hz telemetry and per-minute production older than this (0: keep forever)"),
+    "RETAIN_ROLLUP_DAYS": ("0", "delete rollup rows older than this (0: keep forever; at least RETAIN_RAW_DAYS)"),
+    "PROMETHEUS_MULTIPROC_DIR": (
+        "",
+        "where gunicorn's workers share metrics; deploy/gunicorn.conf.py sets one when empty",
+    ),
 }
 
 
@@ -120,6 +136,12 @@ class Settings:
     feed_buffer_messages: int = 200_000
     api_rate_limit: int = 600
     report_check_seconds: int = 60
+    metrics_token: str = field(default="", repr=False)
+    slow_query_ms: int = 500
+    query_timeout_ms: int = 15000
+    replica_lag_s: int = 10
+    retain_raw_days: int = 0
+    retain_rollup_days: int = 0
 
     @property
     def embedded(self) -> bool:
@@ -161,6 +183,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         **_auth(env),
         **_alerts(env),
         **_feed(env),
+        **_operations(env),
     )
 
 
@@ -186,6 +209,23 @@ def _alerts(env: dict[str, str]) -> dict:
         alert_base_url=base,
         smtp_url=smtp,
         smtp_from=_get("SMTP_FROM", env),
+    )
+
+
+def _operations(env: dict[str, str]) -> dict:
+    raw, rollup = _int("RETAIN_RAW_DAYS", env, 0, 36500), _int("RETAIN_ROLLUP_DAYS", env, 0, 36500)
+    if rollup and (not raw or rollup < raw):
+        raise ConfigError(
+            f"RETAIN_ROLLUP_DAYS ({rollup}) must be at least RETAIN_RAW_DAYS ({raw or 'forever'}): the rollups answer "
+            "for the ranges raw rows no longer cover"
+        )
+    return dict(
+        metrics_token=_get("METRICS_TOKEN", env),
+        slow_query_ms=_int("SLOW_QUERY_MS", env, 0, 3_600_000),
+        query_timeout_ms=_int("QUERY_TIMEOUT_MS", env, 0, 3_600_000),
+        replica_lag_s=_int("REPLICA_LAG_SECONDS", env, 1, 86400),
+        retain_raw_days=raw,
+        retain_rollup_days=rollup,
     )
 
 

@@ -23,6 +23,33 @@ log = logging.getLogger(__name__)
 UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg2.OperationalError)
 
 
+class TooSlow(RuntimeError):
+    """A page query ran past QUERY_TIMEOUT_MS and the server cancelled it."""
+
+
+@contextmanager
+def timeouts_in_words() -> Iterator[None]:
+    """Turn PostgreSQL's statement_timeout cancel (SQLSTATE 57014) into TooSlow, which is not UNAVAILABLE: the
+    database answers, this question was too big for it."""
+    try:
+        yield
+    except Exception as exc:
+        if _cancelled(exc):
+            raise TooSlow("the query took longer than QUERY_TIMEOUT_MS") from None
+        raise
+
+
+def _cancelled(exc: BaseException | None) -> bool:
+    """SQLSTATE 57014 anywhere in the chain (pandas wraps SQLAlchemy's error, which wraps psycopg2's)."""
+    for _ in range(5):
+        if exc is None:
+            return False
+        if getattr(getattr(exc, "orig", exc), "pgcode", None) == "57014":
+            return True
+        exc = exc.__cause__
+    return False
+
+
 class DatabaseError(RuntimeError):
     """The database cannot be used; the message says why in one sentence."""
 
@@ -201,12 +228,13 @@ def _acting_as(owner: Engine, role: str) -> str:
     return f"-c role={role}" if member else ""
 
 
-def reader(owner: Engine, reader_url: str = "") -> Engine:
+def reader(owner: Engine, reader_url: str = "", timeout_ms: int = 0) -> Engine:
     """The engine pages read through: ``reader_url`` when given, else the owner's login acting as plant_reader,
-    and read-only transactions either way."""
+    read-only transactions either way, and ``timeout_ms`` as statement_timeout (0: none) so a runaway query ends."""
+    limit = f" -c statement_timeout={int(timeout_ms)}" if timeout_ms else ""
     if reader_url:
-        return create(reader_url, options=READ_ONLY, pool_size=8)
-    options = f"{_acting_as(owner, 'plant_reader')} {READ_ONLY}".strip()
+        return create(reader_url, options=READ_ONLY + limit, pool_size=8)
+    options = f"{_acting_as(owner, 'plant_reader')} {READ_ONLY}{limit}".strip()
     return create(owner.url.render_as_string(hide_password=False), options=options, pool_size=8)
 
 

@@ -46,17 +46,23 @@ def _alarms(x: np.ndarray, lo_y: np.ndarray, hi_y: np.ndarray, lo_limit: float |
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def series(engine: Engine, sensor: dict, start: datetime, end: datetime, width_px: int) -> Series:
+def series(
+    engine: Engine, sensor: dict, start: datetime, end: datetime, width_px: int, raw_from: datetime | None = None
+) -> Series:
     """The window [start, end) of one sensor at about ``width_px`` points; every choice made from the request alone.
 
     A short window draws raw readings (at most ``RAW_FACTOR`` per pixel, reduced with MinMaxLTTB), a long one a
-    per-pixel envelope folded from the coarsest level no wider than a pixel. Both read cached tiles.
+    per-pixel envelope folded from the coarsest level no wider than a pixel. Both read cached tiles. A window
+    reaching before ``raw_from`` (raw readings deleted by retention) is drawn from the rollup levels only.
     """
+    has_raw = raw_from is None or start >= raw_from
     limits = tuple(
         None if v is None or pd.isna(v) else float(v) for v in (sensor.get("lo_limit"), sensor.get("hi_limit"))
     )
     sid, limit = int(sensor["sensor_id"]), RAW_FACTOR * width_px
-    if (end - start).total_seconds() <= limit:  # readings are at most 1 Hz in the usual case; the count checks it
+    if (
+        has_raw and (end - start).total_seconds() <= limit
+    ):  # readings are at most 1 Hz in the usual case; the count checks it
         raw = tiles.TILES.rows(engine, sid, tiles.RAW, start, end)
         if len(raw) < 2:  # a window between two sparse readings (older ones are minutes apart): draw the nearest
             return _nearest(engine, sid, start, end, raw, width_px, limits)
@@ -64,11 +70,12 @@ def series(engine: Engine, sensor: dict, start: datetime, end: datetime, width_p
             return _raw_series(raw, width_px, limits)
     bucket_s = max(1.0, (end - start).total_seconds() / width_px)
     # The coarsest level no wider than a pixel column: fewest rows read, extremes smeared by at most one level bucket.
-    level, secs = [(rel, s) for rel, s in queries.SENSOR_LEVELS if s <= bucket_s][-1]
+    levels = queries.SENSOR_LEVELS if has_raw else queries.SENSOR_LEVELS[1:]
+    level, secs = ([(rel, s) for rel, s in levels if s <= bucket_s] or levels[:1])[-1]
     bucket_s = max(bucket_s, secs)
     env = tiles.envelope(tiles.TILES.rows(engine, sid, level, start, end), bucket_s)
     count = int(env[:, 4].sum())
-    if count <= limit:  # sparse data: the readings themselves are few enough to draw
+    if has_raw and count <= limit:  # sparse data: the readings themselves are few enough to draw
         return _raw_series(tiles.TILES.rows(engine, sid, tiles.RAW, start, end), width_px, limits)
     return _envelope_series(env, bucket_s, limits, count)
 

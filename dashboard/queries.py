@@ -53,9 +53,18 @@ def _epoch(ts: datetime) -> float:
 
 
 def pieces(
-    start: datetime, end: datetime, levels: list[tuple[str, int]] = LEVELS
+    start: datetime, end: datetime, levels: list[tuple[str, int]] = LEVELS, raw_from: datetime | None = None
 ) -> list[tuple[str, datetime, datetime]]:
-    """Cover [start, end) with the coarsest whole buckets: the middle from hours, the ragged ends from finer levels."""
+    """Cover [start, end) with the coarsest whole buckets: the middle from hours, the ragged ends from finer levels.
+
+    Before ``raw_from`` (where retention deleted the raw rows) the finest level is 15 minutes, and the range is
+    widened to whole 15-minute buckets there."""
+    if raw_from is not None and start < raw_from and len(levels) > 1:
+        width = levels[-2][1]
+        split = min(raw_from, end)
+        lo = datetime.fromtimestamp(_epoch(start) // width * width, tz=start.tzinfo)
+        hi = split if split == raw_from else datetime.fromtimestamp(-(-_epoch(split) // width) * width, tz=end.tzinfo)
+        return pieces(lo, hi, levels[:-1]) + (pieces(split, end, levels) if split < end else [])
     (rel, width), finer = levels[0], levels[1:]
     lo = datetime.fromtimestamp(-(-_epoch(start) // width) * width, tz=start.tzinfo)
     hi = datetime.fromtimestamp(_epoch(end) // width * width, tz=end.tzinfo)
@@ -82,11 +91,18 @@ def oee_totals(
     scope: Scope = ALL,
     raw: bool = False,
     tz: str | None = None,
+    raw_from: datetime | None = None,
 ) -> pd.DataFrame:
     """Summed OEE parts per group over [start, end), from the coarsest rollups that fit exactly. With ``tz`` (every
-    machine in scope is in plants of that zone) whole plant-local days come from the daily rollup."""
+    machine in scope is in plants of that zone) whole plant-local days come from the daily rollup; before
+    ``raw_from`` (where retention deleted the raw rows) the finest level is the next rollup up."""
     key = GROUPS[group]
-    spans = pieces(start, end, RAW) if raw else day_pieces(start, end, tz) if tz else pieces(start, end)
+    if raw:
+        spans = pieces(start, end, RAW)
+    elif tz:
+        spans = day_pieces(start, end, tz, raw_from)
+    else:
+        spans = pieces(start, end, LEVELS, raw_from)
     if not spans:
         return pd.DataFrame(columns=["key", *PARTS])
     cols = ", ".join(f"r.{p}" for p in PARTS)
@@ -95,13 +111,15 @@ def oee_totals(
     return _frame(conn, f"select key, {sums} from ({inner}) u group by key order by key", **params, **scope.params())
 
 
-def day_pieces(start: datetime, end: datetime, tz: str) -> list[tuple[str, datetime, datetime]]:
+def day_pieces(
+    start: datetime, end: datetime, tz: str, raw_from: datetime | None = None
+) -> list[tuple[str, datetime, datetime]]:
     """Like pieces(), with the whole plant-local days inside [start, end) from production_1d, whose bucket is the
     instant of the plant's midnight (23 or 25 hours apart across a daylight-saving change)."""
     first, last = _midnight(start, tz, after=True), _midnight(end, tz, after=False)
     if first >= last:
-        return pieces(start, end)
-    return pieces(start, first) + [("production_1d", first, last)] + pieces(last, end)
+        return pieces(start, end, LEVELS, raw_from)
+    return pieces(start, first, LEVELS, raw_from) + [("production_1d", first, last)] + pieces(last, end, LEVELS, raw_from)
 
 
 def _midnight(at: datetime, tz: str, after: bool) -> datetime:
@@ -114,11 +132,21 @@ def _midnight(at: datetime, tz: str, after: bool) -> datetime:
 
 
 def oee_series(
-    conn: Conn, start: datetime, end: datetime, bucket_s: int, group: str = "all", scope: Scope = ALL, raw: bool = False
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    bucket_s: int,
+    group: str = "all",
+    scope: Scope = ALL,
+    raw: bool = False,
+    raw_from: datetime | None = None,
 ) -> pd.DataFrame:
-    """OEE parts per UTC-aligned bucket of ``bucket_s`` seconds and group; a bucket with no rows is absent."""
+    """OEE parts per UTC-aligned bucket of ``bucket_s`` seconds and group; a bucket with no rows is absent. A window
+    reaching before ``raw_from`` (raw rows deleted by retention) gets buckets of at least 15 minutes."""
     if bucket_s % 60:
         raise ValueError("bucket_s must be a whole number of minutes")
+    if not raw and raw_from is not None and start < raw_from and bucket_s % LEVELS[-2][1]:
+        bucket_s = max(LEVELS[-2][1], bucket_s // LEVELS[-2][1] * LEVELS[-2][1])
     rel = RAW[0][0] if raw else next(r for r, w in LEVELS if bucket_s % w == 0)
     lo = datetime.fromtimestamp(_epoch(start) // bucket_s * bucket_s, tz=start.tzinfo)
     hi = datetime.fromtimestamp(-(-_epoch(end) // bucket_s) * bucket_s, tz=end.tzinfo)

@@ -8,16 +8,17 @@ import re
 import sys
 import threading
 import time
+from datetime import datetime
 
 import sqlalchemy as sa
 from psycopg2 import sql
 from sqlalchemy.engine import Connection, Engine
 
-from dashboard import cli, config, db, migrate
+from dashboard import cli, config, db, metrics, migrate, retention
 from dashboard.kpi import PARTS
 
 log = logging.getLogger(__name__)
-_LOCK = 727_003  # one refresher at a time per database; others wait, then find nothing to do
+_LOCK = retention.ROLLUP_LOCK  # one refresher at a time per database; others wait, then find nothing to do
 _SUMS = ", ".join(f"sum({p}) as {p}" for p in PARTS)
 _RAW_SUMS = """sum(planned_s), sum(run_s), sum(total_count), sum(good_count), sum(startup_rejects),
                sum(ideal_cycle_s * total_count), sum(ideal_cycle_s * good_count), sum(ideal_cycle_s * startup_rejects)"""
@@ -87,12 +88,15 @@ def is_timescale(conn: Connection) -> bool:
     return migrate.timescale_enabled(conn)
 
 
-def refresh(engine: Engine) -> dict[str, int]:
-    """Bring every rollup up to date; returns hours recomputed per source (plain) or aggregates refreshed."""
+def refresh(engine: Engine, raw_days: int = 0) -> dict[str, int]:
+    """Bring every rollup up to date; returns hours recomputed per source (plain) or aggregates refreshed.
+
+    With ``raw_days`` (RETAIN_RAW_DAYS) continuous aggregates are refreshed only from the raw cut-off on: a refresh
+    over a range whose raw chunks were dropped would empty the aggregate there."""
     with engine.connect() as conn:
         timescale = is_timescale(conn)
         seen = _generations(conn)
-    done = _refresh_timescale(engine) if timescale else _refresh_plain(engine)
+    done = _refresh_timescale(engine, retention.cutoff(raw_days)) if timescale else _refresh_plain(engine)
     _settle(engine, seen)
     return done
 
@@ -222,7 +226,7 @@ def _daily_view(zones: dict[str, str]) -> sql.Composed:
     return sql.SQL("create or replace view production_1d as ") + sql.SQL(" union all ").join(parts)
 
 
-def _refresh_timescale(engine: Engine) -> dict[str, int]:
+def _refresh_timescale(engine: Engine, start: datetime | None = None) -> dict[str, int]:
     # refresh_continuous_aggregate refuses to run inside a transaction block, and scheduled
     # policies fail on Debian's PostgreSQL 15.20, so the app calls it itself.
     ensure(engine)
@@ -242,17 +246,20 @@ def _refresh_timescale(engine: Engine) -> dict[str, int]:
             return {}
         try:
             for name in order:
-                _refresh_one(conn, name)
+                _refresh_one(conn, name, start)
         finally:
             conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": _LOCK})
     return {name: 1 for name in order}
 
 
-def _refresh_one(conn: Connection, name: str, tries: int = 5) -> None:
+def _refresh_one(conn: Connection, name: str, start: datetime | None = None, tries: int = 5) -> None:
     """Refresh one aggregate; if a policy job is refreshing it right now, wait a little, then leave it to that job."""
     for attempt in range(tries):
         try:
-            conn.execute(sa.text("call refresh_continuous_aggregate(cast(:n as regclass), null, null)"), {"n": name})
+            conn.execute(
+                sa.text("call refresh_continuous_aggregate(cast(:n as regclass), cast(:s as timestamptz), null)"),
+                {"n": name, "s": start},
+            )
             return
         except sa.exc.OperationalError as exc:
             if getattr(exc.orig, "pgcode", None) != "55P03":  # lock_not_available
@@ -261,8 +268,27 @@ def _refresh_one(conn: Connection, name: str, tries: int = 5) -> None:
     log.info("%s is being refreshed by another session; real-time aggregation covers the newest rows", name)
 
 
-def start_refresher(engine: Engine, interval: float, stop: threading.Event | None = None) -> threading.Thread:
-    """Refresh every ``interval`` seconds in a daemon thread; errors are logged and retried."""
+def refresh_observed(engine: Engine, raw_days: int = 0) -> dict[str, int]:
+    """refresh(), its time, hours and success time in /metrics (rollup lag = now - the last success)."""
+    t0 = time.perf_counter()
+    done = refresh(engine, raw_days)
+    metrics.ROLLUP_SECONDS.observe(time.perf_counter() - t0)
+    for source in ("production", "telemetry"):
+        if source in done:
+            metrics.ROLLUP_HOURS.labels(source).inc(done[source])
+    metrics.ROLLUP_LAST.set(time.time())
+    return done
+
+
+def retention_policy(settings: config.Settings) -> retention.Policy:
+    return retention.Policy(settings.retain_raw_days, settings.retain_rollup_days)
+
+
+def start_refresher(
+    engine: Engine, interval: float, stop: threading.Event | None = None, retain: retention.Policy | None = None
+) -> threading.Thread:
+    """Refresh every ``interval`` seconds in a daemon thread, then apply ``retain`` (a bounded batch per pass);
+    errors are logged and retried."""
     if stop is None:
         stop = threading.Event()
         atexit.register(stop.set)  # no refresh against a database that is shutting down with the process
@@ -270,7 +296,9 @@ def start_refresher(engine: Engine, interval: float, stop: threading.Event | Non
     def run() -> None:
         while not stop.is_set():
             try:
-                refresh(engine)
+                refresh_observed(engine, retain.raw_days if retain else 0)
+                if retain is not None and retain.active:
+                    retention.apply(engine, retain)
             except Exception as exc:  # noqa: BLE001 - a refresher that dies leaves rollups stale for good
                 if stop.is_set():
                     break  # the process is stopping, and its database with it

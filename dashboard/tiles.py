@@ -15,7 +15,7 @@ from flask import Flask
 from flask_caching import Cache
 from sqlalchemy.engine import Engine
 
-from dashboard import queries
+from dashboard import metrics, queries
 from dashboard.config import Settings
 
 log = logging.getLogger(__name__)
@@ -156,9 +156,10 @@ def _runs(keys: list[int]) -> list[list[int]]:
 
 def _read(engine: Engine, sensor_id: int, level: str, a: float, b: float) -> np.ndarray:
     start, end = (datetime.fromtimestamp(v, tz=UTC) for v in (a, b))
-    if level == RAW:
-        return queries.sensor_raw(engine, sensor_id, start, end)
-    return queries.sensor_level(engine, sensor_id, start, end, level)
+    with metrics.query(f"sensor_tile_{level}", sensor_id=sensor_id, start=start, end=end):
+        if level == RAW:
+            return queries.sensor_raw(engine, sensor_id, start, end)
+        return queries.sensor_level(engine, sensor_id, start, end, level)
 
 
 def envelope(rows: np.ndarray, bucket_s: float) -> np.ndarray:

@@ -159,6 +159,9 @@ def _full_window(range_key: str):  # noqa: ANN202
     return end - RANGES.get(range_key, RANGES["7d"])[1], end
 
 
+TOO_SLOW = "Reading this window took too long and was stopped; a shorter window answers faster."
+
+
 @callback(
     Output("exp-graph", "figure"),
     Output("exp-info", "children"),
@@ -183,7 +186,10 @@ def draw(sensor_ids, range_key, _reset, width, fragment):  # noqa: ANN001, ANN20
     )
     window = explorer_url.clamp(link.window, end) if zoomed else None
     a, b = window or (start, end)
-    series = [data.sensor_series(int(s["sensor_id"]), a, b, _width(width)) for s in sensors]
+    try:
+        series = [data.sensor_series(int(s["sensor_id"]), a, b, _width(width)) for s in sensors]
+    except data.TooSlow:
+        return dash.no_update, TOO_SLOW, dash.no_update
     revision = f"{range_key}|{sensor_ids}|{_reset}"
     fig = figures_explorer.figure(sensors, series, tz, (a, b), revision)
     return fig, note + _info(sensors, series), _store(a, b, window is not None)
@@ -213,7 +219,10 @@ def zoom(relayout, sensor_ids, range_key, width):  # noqa: ANN001, ANN201
     p = Patch()
     series = []
     for i, s in enumerate(sensors):
-        ser = data.sensor_series(int(s["sensor_id"]), start, end, _width(width))
+        try:
+            ser = data.sensor_series(int(s["sensor_id"]), start, end, _width(width))
+        except data.TooSlow:
+            return dash.no_update, TOO_SLOW
         series.append(ser)
         values = figures_explorer.trace_values(ser, s["tz"])
         figures_explorer.patch(p, i * figures_explorer.TRACES_PER_SENSOR, values, s["kind"])

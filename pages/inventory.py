@@ -130,13 +130,15 @@ def refresh(view_data, _tick, material):  # noqa: ANN001, ANN201 - Dash callback
             figures_inventory.levels(levels, ids, names, material or "this material", unit, tz),
             figures_inventory.flows(data.inventory_flows(start, end, view.plants or None, tz), tz),
         )
+    except data.TooSlow:
+        return (*[dash.no_update] * 7, components.took_too_long())
     except data.UNAVAILABLE:
         return (*[dash.no_update] * 7, components.database_away())
     rows = status.assign(below=status["below_reorder"].map({True: "yes", False: "no"})).to_dict("records")
     options = [{"label": f"{r.name} ({r.unit})", "value": r.material_id} for r in mats.itertuples()]
     note = analytics.range_note(view, at)
     sub = f"Stock now; movements over {note[:1].lower() + note[1:]} · times in {tz} · as of {at:%H:%M:%S} UTC"
-    return rows, *figs, options, material, sub, None
+    return rows, *figs, options, material, sub, components.behind(data.behind())
 
 
 def _riskiest(status: pd.DataFrame, mats: pd.DataFrame) -> str | None:

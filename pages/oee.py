@@ -70,6 +70,8 @@ def refresh(view_data, _tick):  # noqa: ANN001, ANN201 - Dash callback
                 analytics.heatmap(view, at), analytics.group_names("machine"), what, analytics.machine_first_days(view)
             ),
         )
+    except data.TooSlow:
+        return (*[dash.no_update] * 6, components.took_too_long())
     except data.UNAVAILABLE:
         return (*[dash.no_update] * 6, components.database_away())
     sub = f"{analytics.range_note(view, at)} · by {view.group} · times in {tz} · as of {at:%H:%M:%S} UTC"

@@ -143,11 +143,13 @@ def refresh(view_data, _tick):  # noqa: ANN001, ANN201 - Dash callback
         body = _kpi_cards(view, at)
         plants = figures.plants_side_by_side(analytics.per_plant(view, at), data.settings().oee_target)
         losses = figures.losses_bar(analytics.losses(view, at))
+    except data.TooSlow:
+        return (*[dash.no_update] * 4, components.took_too_long())
     except data.UNAVAILABLE:  # keep the last good numbers (and their time stamp) on screen
         return (*[dash.no_update] * 4, components.database_away())
     zones = "each plant in its own time zone" if len(analytics.plants_in(view)) > 1 else analytics.display_tz(view)
     sub = f"{analytics.range_note(view, at)} · {zones} · showing data as of {at:%H:%M:%S} UTC"
-    return body, plants, losses, sub, None
+    return body, plants, losses, sub, components.behind(data.behind())
 
 
 @callback(

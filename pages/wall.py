@@ -109,7 +109,7 @@ def update(_n, slide, config, shown, ok):  # noqa: ANN001, ANN201 - Dash callbac
     at = wall.now(config["refresh"])
     try:
         content = wall.slide(view, plant_id, at, config["refresh"])
-    except data.UNAVAILABLE:  # keep what is on screen; the stale banner says how old it is
+    except (data.UNAVAILABLE, data.TooSlow):  # keep what is on screen; the stale banner says how old it is
         return (dash.no_update,) * 8
     key = f"{view}|{plant_id}"
     fig = content["figure"]
@@ -119,9 +119,10 @@ def update(_n, slide, config, shown, ok):  # noqa: ANN001, ANN201 - Dash callbac
         body, style = _numbers(dict(content["numbers"])), {}
         figure = _patch(fig) if key == shown and len(fig["data"]) == 1 else fig
     seq = (ok or {}).get("seq", 0) + 1
-    local = pd.Timestamp(at).tz_convert(tz)
+    as_of = data.behind()  # reading from a standby that lags: say the standby's time, not ours
+    local = pd.Timestamp(as_of or at).tz_convert(tz)
     zone = wall.zone_name(local)
-    updated = f"updated {local:%H:%M:%S} {zone}"
+    updated = f"{'as of' if as_of else 'updated'} {local:%H:%M:%S} {zone}"
     # The clock names its zone the same way as this stamp (the browser's names differ: 'GMT-5' against 'EST').
     return content["name"], wall.VIEWS[view], body, figure, style, updated, {"seq": seq, "tz": tz, "zone": zone}, key
 

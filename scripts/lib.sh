@@ -88,3 +88,14 @@ s.sendall(b"\x10\x0d\x00\x04MQTT\x04\x02\x00\x3c\x00\x01t")
 sys.exit(0 if s.recv(4)[:1] == b"\x20" else 1)
 PY
 }
+
+# HAProxy and PgBouncer for the multi-host and pooling tests (tests/test_cluster.py, tests/test_pgbouncer.py);
+# without root those tests say why they are skipped instead.
+ensure_cluster_tools() {
+    [ "$(id -u)" = 0 ] || return 0
+    local missing=()
+    command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+    command -v pgbouncer >/dev/null 2>&1 || missing+=(pgbouncer)
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+    [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
