@@ -38,6 +38,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "reverse proxies in front whose X-Forwarded-For/Proto are believed (HTTPS cookies, rate limits)",
     ),
     "READER_DATABASE_URL": ("", "pages read through this login role; empty: DATABASE_URL with role plant_reader"),
+    "OTIF_TOLERANCE_PCT": (
+        "2",
+        "an order line is in full when it shipped at least the ordered quantity less this percent",
+    ),
+    "ORDER_DELAYED_DAYS": ("5", "orders page: a lead time over this many days is drawn as delayed"),
+    "ORDER_CRITICAL_DAYS": ("8", "orders page: a lead time over this many days is drawn as critical"),
+    "ORDER_AT_RISK_DAYS": ("2", "an open order not yet produced and promised within this many days is at risk"),
 }
 
 
@@ -98,6 +105,10 @@ class Settings:
     login_attempts: int = 5
     reader_database_url: str = field(default="", repr=False)
     trusted_proxies: int = 0
+    otif_tolerance_pct: float = 2.0
+    order_delayed_days: int = 5
+    order_critical_days: int = 8
+    order_at_risk_days: int = 2
 
     @property
     def embedded(self) -> bool:
@@ -131,6 +142,20 @@ def load(env: dict[str, str] | None = None) -> Settings:
         compress_after_days=_int("COMPRESS_AFTER_DAYS", env, 1, 3650),
         log_level=_get("LOG_LEVEL", env).upper() or "INFO",
         **_auth(env),
+        **_orders(env),
+    )
+
+
+def _orders(env: dict[str, str]) -> dict:
+    delayed = _int("ORDER_DELAYED_DAYS", env, 1, 365)
+    critical = _int("ORDER_CRITICAL_DAYS", env, 1, 365)
+    if critical < delayed:
+        raise ConfigError(f"ORDER_CRITICAL_DAYS ({critical}) must be at least ORDER_DELAYED_DAYS ({delayed})")
+    return dict(
+        otif_tolerance_pct=float(_int("OTIF_TOLERANCE_PCT", env, 0, 50)),
+        order_delayed_days=delayed,
+        order_critical_days=critical,
+        order_at_risk_days=_int("ORDER_AT_RISK_DAYS", env, 0, 90),
     )
 
 

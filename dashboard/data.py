@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import access, cache, db, explorer, kpi, queries, tiles
 from dashboard.config import Settings
+from dashboard.orders import queries as order_queries
 from dashboard.queries import ALL, Scope
 
 UNAVAILABLE = db.UNAVAILABLE  # pages keep their last data and say so
@@ -111,3 +112,20 @@ def sensor_series(sensor_id: int, start: datetime, end: datetime, width_px: int)
     if match.empty:
         raise LookupError(f"unknown sensor {sensor_id!r}")
     return explorer.series(engine(), match.iloc[0].to_dict(), start, end, width_px)
+
+
+def order_facts(start: datetime, end: datetime, plants_: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Orders that can touch [start, end), with their deliveries summed (dashboard.orders.queries)."""
+    plants_ = access.plants(plants_)
+    return _cached("order_facts", order_queries.order_facts, start, end, plants_, end=end)
+
+
+def order_search(text: str, plants_: tuple[str, ...] | None = None) -> pd.DataFrame:
+    plants_ = access.plants(plants_)
+    return _cached("order_search", order_queries.order_search, text, plants_, end=datetime.now().astimezone())
+
+
+def order_trace(order_id: str) -> dict[str, pd.DataFrame]:
+    """One order with its machine runs and deliveries; an order of a plant the principal may not see is unknown."""
+    plants_ = access.plants(None)
+    return _cached("order_trace", order_queries.order_trace, order_id, plants_, end=datetime.now().astimezone())
