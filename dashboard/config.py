@@ -42,9 +42,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "2",
         "an order line is in full when it shipped at least the ordered quantity less this percent",
     ),
-    "ORDER_DELAYED_DAYS": ("5", "orders page: a lead time over this many days is drawn as delayed"),
-    "ORDER_CRITICAL_DAYS": ("8", "orders page: a lead time over this many days is drawn as critical"),
-    "ORDER_AT_RISK_DAYS": ("2", "an open order not yet produced and promised within this many days is at risk"),
+    "ORDER_DELAYED_DAYS": ("3", "orders page: a lead time over this many days is drawn as delayed"),
+    "ORDER_CRITICAL_DAYS": ("4", "orders page: a lead time over this many days is drawn as critical"),
+    "ORDER_AT_RISK_DAYS": ("1", "an open order not yet produced and promised within this many days is at risk"),
 }
 
 
@@ -106,9 +106,9 @@ class Settings:
     reader_database_url: str = field(default="", repr=False)
     trusted_proxies: int = 0
     otif_tolerance_pct: float = 2.0
-    order_delayed_days: int = 5
-    order_critical_days: int = 8
-    order_at_risk_days: int = 2
+    order_delayed_days: int = 3
+    order_critical_days: int = 4
+    order_at_risk_days: int = 1
 
     @property
     def embedded(self) -> bool:
