@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from dashboard import analytics, data
+from dashboard import access, analytics, cache, data, viewstate
 from dashboard.orders import calc
 from dashboard.orders.queries import FACT_COLUMNS
 from dashboard.viewstate import View
@@ -41,7 +41,16 @@ class Orders:
 
 
 def load(view: View, at: datetime, previous: bool = False) -> Orders:
-    """The orders of ``view`` at ``at`` (or of the period of the same length before it), lines as filtered."""
+    """The orders of ``view`` at ``at`` (or of the period of the same length before it), lines as filtered; kept in
+    the query cache for the refresh interval, so the page, its CSV buttons and the overview enrich them once."""
+    s = data.settings()
+    key = cache.make_key("orders_load", viewstate.to_store(view), at, previous, access.plants(None))
+    return cache.query_cache.get_or_compute(
+        key, lambda: _load(view, at, previous), cache.timeout_for(at, s.refresh_seconds, s.cache_timeout)
+    )
+
+
+def _load(view: View, at: datetime, previous: bool) -> Orders:
     windows, zones, names = {}, {}, {}
     for w in analytics.plant_windows(view, at):
         start, end = (w.start - (w.end - w.start), w.start) if previous else (w.start, w.end)
@@ -83,6 +92,11 @@ def kpis(o: Orders) -> dict[str, float]:
     }
 
 
+def otif(o: Orders) -> dict[str, float]:
+    """OTIF alone (counted, pending, ratio), for the overview's card."""
+    return calc.otif_summary(o.otif())
+
+
 def stages(o: Orders, group: str) -> tuple[pd.DataFrame, dict[str, str]]:
     """Mean stage seconds per plant or per line, and display names for the keys."""
     key = "line_id" if group in ("line", "machine") else "plant_id"
@@ -99,9 +113,8 @@ def weekly(o: Orders) -> pd.DataFrame:
     return calc.otif_weekly(o.otif(o.trend_windows))
 
 
-def daily_otif(view: View, at: datetime, days: int = 14) -> pd.DataFrame:
+def daily_otif(o: Orders, days: int = 14) -> pd.DataFrame:
     """OTIF per plant-local promised date over the last ``days`` days: the overview's sparkline."""
-    o = load(view, at)
     last = {p: calc.local_range(s, e, o.zones[p])[1] for p, (s, e) in o.windows.items()}
     windows = {
         p: (pd.Timestamp(d - timedelta(days=days - 1)).tz_localize(o.zones[p]).to_pydatetime(), o.as_of[p])
