@@ -20,6 +20,13 @@ FACT_COLUMNS = [
 ]  # fmt: skip
 
 
+_ORDER_TIMES = ["created_at", "released_at", "planned_start", "planned_finish", "actual_start", "actual_finish"]
+
+
+def _epochs(alias: str, cols: list[str]) -> str:
+    return ", ".join(f"extract(epoch from {alias}.{c})::float8 as {c}" for c in cols)
+
+
 def _plants(plants: tuple[str, ...] | None) -> list[str] | None:
     return list(plants) if plants is not None else None  # (): none at all
 
@@ -40,14 +47,19 @@ def order_facts(conn: Conn, start: datetime, end: datetime, plants: tuple[str, .
                    count(*) filter (where d.goods_issue_at is null)::int as open_rows
             from delivery d join o using (order_id) group by d.order_id)
         select o.order_id, o.plant_id, o.line_id, o.kind, o.customer, o.material_id,
-               o.qty_ordered::float8, o.qty_produced::float8, o.created_at, o.released_at, o.planned_start,
-               o.planned_finish, o.actual_start, o.actual_finish, o.hold_reason,
-               d.promised_date, coalesce(d.shipped, 0) as shipped, d.last_issue,
+               o.qty_ordered::float8, o.qty_produced::float8, {_epochs("o", _ORDER_TIMES)}, o.hold_reason,
+               d.promised_date - date '1970-01-01' as promised_date, coalesce(d.shipped, 0) as shipped,
+               extract(epoch from d.last_issue)::float8 as last_issue,
                coalesce(d.issues, 0) as issues, coalesce(d.open_rows, 0) as open_rows
         from o left join d using (order_id) order by o.order_id"""
     frame = pd.read_sql(
         sa.text(query), conn, params={"end": end, "since": start - FINISHED_BEFORE, "plants": _plants(plants)}
     )
+    # Times travel as epoch seconds and dates as day numbers, turned into datetimes here in one vectorised step:
+    # a Python datetime with a zone per value cost most of this question's time (tens of thousands of rows).
+    for col in [*_ORDER_TIMES, "last_issue"]:
+        frame[col] = pd.to_datetime((frame[col].astype("float64") * 1e6).round(), unit="us", utc=True)
+    frame["promised_date"] = pd.to_datetime(frame["promised_date"].astype("float64"), unit="D")
     return frame[FACT_COLUMNS]
 
 
