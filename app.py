@@ -21,7 +21,8 @@ from dashboard.reports import web as reports_web
 
 log = logging.getLogger("plant-dashboards")
 NAV = [("Overview", "/"), ("OEE", "/oee"), ("Inventory", "/inventory"), ("Explorer", "/explorer"), ("Wall", "/wall")]
-FILTER_PAGES = {"/", "/oee", "/inventory"}
+NAV.insert(3, ("Orders", "/orders"))
+FILTER_PAGES = {"/", "/oee", "/inventory", "/orders"}
 
 
 def _sign_out() -> list:
@@ -154,7 +155,7 @@ def carry_view(fragment, pathname):  # noqa: ANN001, ANN201
     """Nav links keep the view; the filter bar shows where it applies, the grouping on the OEE page; kiosks get neither."""
     hrefs = [p + (fragment or "") for _, p in NAV]
     bar = {} if pathname in FILTER_PAGES else {"display": "none"}
-    group = {} if pathname == "/oee" else {"display": "none"}
+    group = {} if pathname in ("/oee", "/orders") else {"display": "none"}
     nav = {"display": "none"} if pathname == "/wall" else {}
     return (*hrefs, bar, group, nav)
 

@@ -65,6 +65,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "",
         "where gunicorn's workers share metrics; deploy/gunicorn.conf.py sets one when empty",
     ),
+    "OTIF_TOLERANCE_PCT": (
+        "2",
+        "an order line is in full when it shipped at least the ordered quantity less this percent",
+    ),
+    "ORDER_DELAYED_DAYS": ("3", "orders page: a lead time over this many days is drawn as delayed"),
+    "ORDER_CRITICAL_DAYS": ("4", "orders page: a lead time over this many days is drawn as critical"),
+    "ORDER_AT_RISK_DAYS": ("1", "an open order not yet produced and promised within this many days is at risk"),
 }
 
 
@@ -142,6 +149,10 @@ class Settings:
     replica_lag_s: int = 10
     retain_raw_days: int = 0
     retain_rollup_days: int = 0
+    otif_tolerance_pct: float = 2.0
+    order_delayed_days: int = 3
+    order_critical_days: int = 4
+    order_at_risk_days: int = 1
 
     @property
     def embedded(self) -> bool:
@@ -184,6 +195,20 @@ def load(env: dict[str, str] | None = None) -> Settings:
         **_alerts(env),
         **_feed(env),
         **_operations(env),
+        **_orders(env),
+    )
+
+
+def _orders(env: dict[str, str]) -> dict:
+    delayed = _int("ORDER_DELAYED_DAYS", env, 1, 365)
+    critical = _int("ORDER_CRITICAL_DAYS", env, 1, 365)
+    if critical < delayed:
+        raise ConfigError(f"ORDER_CRITICAL_DAYS ({critical}) must be at least ORDER_DELAYED_DAYS ({delayed})")
+    return dict(
+        otif_tolerance_pct=float(_int("OTIF_TOLERANCE_PCT", env, 0, 50)),
+        order_delayed_days=delayed,
+        order_critical_days=critical,
+        order_at_risk_days=_int("ORDER_AT_RISK_DAYS", env, 0, 90),
     )
 
 

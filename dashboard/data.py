@@ -27,6 +27,7 @@ from dashboard import (
     retention,
     tiles,
 )
+from dashboard import queries_orders as order_queries
 from dashboard.config import Settings
 from dashboard.queries import ALL, Scope
 
@@ -283,3 +284,20 @@ def _by_machine(frame: pd.DataFrame) -> pd.DataFrame:
     if access.current().plants is None:
         return frame
     return frame[frame["machine_id"].isin(hierarchy()["machine_id"])].reset_index(drop=True)
+
+
+def order_facts(start: datetime, end: datetime, plants_: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Orders that can touch [start, end), with their deliveries summed (dashboard.queries_orders)."""
+    plants_ = access.plants(plants_)
+    return _cached("order_facts", order_queries.order_facts, start, end, plants_, end=end)
+
+
+def order_search(text: str, plants_: tuple[str, ...] | None = None) -> pd.DataFrame:
+    plants_ = access.plants(plants_)
+    return _cached("order_search", order_queries.order_search, text, plants_, end=datetime.now().astimezone())
+
+
+def order_trace(order_id: str) -> dict[str, pd.DataFrame]:
+    """One order with its machine runs and deliveries; an order of a plant the principal may not see is unknown."""
+    plants_ = access.plants(None)
+    return _cached("order_trace", order_queries.order_trace, order_id, plants_, end=datetime.now().astimezone())

@@ -30,6 +30,7 @@ class Loader:
         self.start = demo_history.history_start(end, settings.demo_days)
         self.until = end  # the live span in demo_history ends here
         self.hf_from = end - pd.Timedelta(hours=feed.hf_hours)
+        self.ordered = False
 
     def first_hours(self) -> None:
         """The newest FIRST hours of what is missing, with 5-minute readings (the 1 Hz hour is heavy; it follows)."""
@@ -53,6 +54,9 @@ class Loader:
         holes = self._holes()
         chunk = demo_history.newest_chunk(holes)
         if chunk is None:
+            if not self.ordered:  # orders once the history is in: each is written as it stands now
+                self.feed.orders(self.start, self.end, shifts_from=self.start)
+                self.ordered = True
             return False
         self._load(*chunk, hf_from=self.hf_from)
         left = sum((b - a for a, b in holes), pd.Timedelta(0)) - (chunk[1] - chunk[0])

@@ -48,6 +48,17 @@ TABLES = {
         Table("inventory_movement", ("plant_id", "material_id", "ts", "kind"), ("qty",)),
         Table("feed_signal", ("machine_id", "kind", "ts"), ("state", "reason", "total", "good")),
         Table("feed_status", ("feed_id",), ("seen_at", "behind_s", "buffered", "connected", "accepted", "rejected")),
+        Table(
+            "production_order",
+            ("order_id",),
+            (
+                "plant_id", "material_id", "kind", "customer", "qty_ordered", "qty_produced", "line_id",
+                "created_at", "released_at", "planned_start", "planned_finish", "actual_start", "actual_finish",
+                "hold_reason",
+            ),
+        ),  # fmt: skip
+        Table("production_order_run", ("order_id", "machine_id", "start_ts"), ("end_ts", "qty_good")),
+        Table("delivery", ("order_id", "delivery_no"), ("promised_date", "qty", "goods_issue_at")),
     )
 }
 
@@ -110,7 +121,8 @@ def _csv(frame: pd.DataFrame) -> io.StringIO:
             # ISO 8601 in UTC to the microsecond, so the server reads back exactly what was sent;
             # numpy formats a million stamps in a fraction of what strftime takes.
             utc = out[col].dt.tz_convert("UTC").to_numpy(dtype="datetime64[us]")
-            out[col] = np.char.add(np.datetime_as_string(utc, unit="us"), "+00")
+            text = np.char.add(np.datetime_as_string(utc, unit="us"), "+00")
+            out[col] = np.where(out[col].isna().to_numpy(), None, text)  # an empty time is NULL, not 'NaT'
     out.to_csv(buf, index=False, header=False, na_rep="\\N")
     buf.seek(0)
     return buf

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from dashboard import cli, config, db, ingest, simulator
+from dashboard.orders import simulate as order_sim
 from dashboard.simulator import Topology
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Feed:
     sensors: int | None = None
     written: Counter = field(default_factory=Counter)
     inventory: simulator.Inventory | None = None
+    orders_at: pd.Timestamp | None = None  # when the live feed last wrote orders
 
     def dimensions(self) -> None:
         with self.engine.begin() as conn:
@@ -57,6 +59,7 @@ class Feed:
                     self.written[table] += ingest.upsert(conn, table, pd.concat(frames, ignore_index=True))
             if stock:
                 self._stock(conn, start, end)
+        order_sim.prime(self.topo, start, end)  # each shift's output while its minutes are still cached
 
     def stock(self, start: pd.Timestamp, end: pd.Timestamp) -> None:
         """Inventory movements and levels for every hour in [start, end), in one transaction."""
@@ -70,6 +73,17 @@ class Feed:
         self.written["inventory_movement"] += ingest.upsert(conn, "inventory_movement", moves)
         self.written["inventory_level"] += ingest.upsert(conn, "inventory_level", levels)
 
+    def orders(self, start: pd.Timestamp, end: pd.Timestamp, shifts_from: pd.Timestamp | None = None) -> None:
+        """Production orders as they stand at ``end``, in one transaction (the demo's loader, once its history is in)."""
+        with self.engine.begin() as conn:
+            self._orders(conn, start, end, shifts_from=shifts_from)
+
+    def _orders(self, conn: sa.Connection, start: pd.Timestamp, end: pd.Timestamp, **kw: pd.Timestamp) -> None:
+        """Production orders as they stand at ``end`` (dashboard.orders.simulate), in the same transaction."""
+        for table, frame in order_sim.rows(self.topo, start, end, **kw).items():
+            self.written[table] += ingest.upsert(conn, table, frame)
+        self.orders_at = end
+
     def backfill(self, start: pd.Timestamp, end: pd.Timestamp, progress: bool = True) -> None:
         """Write [start, end) a day at a time, with a progress bar."""
         self.dimensions()
@@ -80,6 +94,10 @@ class Feed:
         steps = list(zip(edges[:-1], edges[1:]))
         for a, b in tqdm(steps, desc="backfill", unit="day", disable=not progress, leave=False):
             self.window(a, b, hf_from)
+        # Orders once, as they stand at the end: a window at a time would write an order's earlier state again
+        # on a re-run, after a later window had moved it on.
+        with self.engine.begin() as conn:
+            self._orders(conn, start, end, shifts_from=start)
 
     def stock_resume_point(self) -> pd.Timestamp | None:
         """The end of the last inventory hour in the database, with the stock on hand then; None if there is none."""
@@ -138,6 +156,8 @@ class Feed:
             if len(moves):
                 ingest.upsert(conn, "inventory_movement", moves)
                 ingest.upsert(conn, "inventory_level", levels)
+            if self.orders_at is None or now.floor("min") > self.orders_at:  # orders move in minutes, not seconds
+                self._orders(conn, self.orders_at or last, now.floor("min"))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -8,6 +8,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import analytics, cards, components, data, exports, figures, fmt, kpi, theme, viewstate, xlsx
+from dashboard.orders import cards as order_cards
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Plant dashboards")
 
@@ -110,6 +111,7 @@ def _kpi_cards(view: viewstate.View, at) -> list:  # noqa: ANN001 - a datetime
             note="materials at or under their reorder point",
             alert=inv["below"] > 0,
         ),
+        order_cards.overview_otif(view, at),
     ]
     return [dbc.Row(row1, className="g-3 mb-3"), dbc.Row(row2, className="g-3")]
 

@@ -66,6 +66,8 @@ def run(
         def inventory(now: pd.Timestamp) -> None:
             _inventory(feed, hour[0], now)
             hour[0] = max(hour[0], now.floor("h"))
+            if feed.orders_at is None or now.floor("min") > feed.orders_at:  # ERP data: written directly too
+                feed.orders(feed.orders_at or at, now.floor("min"))
             if between:
                 between(now)
 
@@ -78,7 +80,7 @@ def run(
 
 
 def _inventory(feed: Feed, since: pd.Timestamp, now: pd.Timestamp) -> None:
-    """Stock is not machine data: the simulator still writes it directly, hour by hour."""
+    """Stock is not machine data: the simulator still writes it directly, hour by hour (and orders, by the minute)."""
     if feed.inventory is None:
         return
     moves, levels = feed.inventory.run(since, now.floor("h"))
