@@ -61,15 +61,28 @@ def test_two_processes_one_evaluation_and_one_message_and_a_restart_resends_noth
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {"DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "dashboard.alerts", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.alerts", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_cli_adds_lists_runs_and_removes_rules_and_refuses_bad_ones_in_one_line(pg_admin_url):
     with known_database(pg_admin_url) as engine:
         url = engine.url.render_as_string(hide_password=False)
-        added = _cli(url, "add", "--name", "paint low", "--kind", "stock_reorder", "--subject-type", "plant",
-                     "--subject", "BER", "--severity", "critical")
+        added = _cli(
+            url,
+            "add",
+            "--name",
+            "paint low",
+            "--kind",
+            "stock_reorder",
+            "--subject-type",
+            "plant",
+            "--subject",
+            "BER",
+            "--severity",
+            "critical",
+        )
         assert added.returncode == 0, added.stderr
         rule_id = int(added.stdout.split()[1].rstrip(":"))
         listed = _cli(url, "list")

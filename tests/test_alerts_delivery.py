@@ -122,14 +122,18 @@ def test_routing_by_plant_and_severity_and_silences(plant):
     _at(plant, 20)  # safety (critical) fires
     with plant.begin() as conn:
         safety = conn.execute(sa.text("select rule_id from alert_rule where name = 'safety P'")).scalar_one()
-        conn.execute(sa.text("insert into alert_silence (rule_id, until_ts, created_by) values (:r, :u, 'test')"),
-                     {"r": safety, "u": T0 + timedelta(hours=1)})
+        conn.execute(
+            sa.text("insert into alert_silence (rule_id, until_ts, created_by) values (:r, :u, 'test')"),
+            {"r": safety, "u": T0 + timedelta(hours=1)},
+        )
     _at(plant, 30)  # both resolve; the silenced rule's message is not queued
     with plant.connect() as conn:
-        sent = conn.execute(sa.text(
-            """select r.name, o.event, t.target from alert_outbox o join alert_route t using (route_id)
+        sent = conn.execute(
+            sa.text(
+                """select r.name, o.event, t.target from alert_outbox o join alert_route t using (route_id)
                join alert_instance i using (instance_id) join alert_rule r using (rule_id) order by o.outbox_id"""
-        )).all()
+            )
+        ).all()
     assert [tuple(s) for s in sent] == [
         ("reorder P", "firing", "p-team@example.com"),
         ("safety P", "firing", "http://127.0.0.1:9/critical"),
@@ -156,4 +160,6 @@ def test_switching_a_rule_off_resolves_its_open_alerts_and_says_so(plant):
     with plant.connect() as conn:
         assert conn.execute(sa.text("select state from alert_instance")).scalar_one() == "resolved"
         assert [r[0] for r in conn.execute(sa.text("select event from alert_outbox order by 1"))] == [
-            "firing", "resolved"]
+            "firing",
+            "resolved",
+        ]

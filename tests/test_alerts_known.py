@@ -48,17 +48,27 @@ def run(pg_admin_url):
         for r in RULES:
             rules.add(engine, r)
         with engine.begin() as conn:
-            conn.execute(sa.text("insert into alert_route (channel, target, min_severity)"
-                                 " values ('webhook', 'http://127.0.0.1:9/', 'info')"))
+            conn.execute(
+                sa.text(
+                    "insert into alert_route (channel, target, min_severity)"
+                    " values ('webhook', 'http://127.0.0.1:9/', 'info')"
+                )
+            )
         summaries = [evaluate.cycle(engine, T0 + timedelta(minutes=m), 60, "http://dash") for m in range(1, 135)]
         with engine.connect() as conn:
-            events = conn.execute(sa.text(
-                """select r.name, i.subject, o.event, extract(epoch from o.next_try - :t0)::int / 60 as minute, o.body
+            events = conn.execute(
+                sa.text(
+                    """select r.name, i.subject, o.event, extract(epoch from o.next_try - :t0)::int / 60 as minute, o.body
                    from alert_outbox o join alert_instance i using (instance_id) join alert_rule r using (rule_id)
-                   order by o.outbox_id"""), {"t0": T0}).all()
-            instances = conn.execute(sa.text(
-                "select r.name, i.subject, i.state, i.episode from alert_instance i join alert_rule r using (rule_id)"
-            )).all()
+                   order by o.outbox_id"""
+                ),
+                {"t0": T0},
+            ).all()
+            instances = conn.execute(
+                sa.text(
+                    "select r.name, i.subject, i.state, i.episode from alert_instance i join alert_rule r using (rule_id)"
+                )
+            ).all()
         yield summaries, events, instances
     finally:
         engine.dispose()

@@ -29,15 +29,25 @@ def known_db(pg_admin_url):
     with known_database(pg_admin_url) as engine:
         at = datetime.now(UTC) - timedelta(hours=1)
         with engine.begin() as conn:
-            ingest.upsert(conn, "stock_policy", pd.DataFrame(
-                [("CCU", "M1", 500, 200, 3)],
-                columns=["plant_id", "material_id", "reorder_point", "safety_stock", "lead_time_days"]))
-            ingest.upsert(conn, "inventory_level", pd.DataFrame(
-                [("CCU", "M1", at, 123.0)], columns=["plant_id", "material_id", "ts", "on_hand"]))
+            ingest.upsert(
+                conn,
+                "stock_policy",
+                pd.DataFrame(
+                    [("CCU", "M1", 500, 200, 3)],
+                    columns=["plant_id", "material_id", "reorder_point", "safety_stock", "lead_time_days"],
+                ),
+            )
+            ingest.upsert(
+                conn,
+                "inventory_level",
+                pd.DataFrame([("CCU", "M1", at, 123.0)], columns=["plant_id", "material_id", "ts", "on_hand"]),
+            )
         accounts.add_user(engine, "anna", "anna-password", ["BER"])
         accounts.add_user(engine, "boss", "boss-password", [], all_plants=True)
-        rules.add(engine, Rule(0, "Stock below reorder point", "stock_reorder", "plant", severity="warning",
-                               manual_resolve=True))
+        rules.add(
+            engine,
+            Rule(0, "Stock below reorder point", "stock_reorder", "plant", severity="warning", manual_resolve=True),
+        )
         data.init_app(Flask("t"), engine, Settings(refresh_seconds=5))
         assert evaluate.cycle(engine, datetime.now(UTC), 60, "http://dash").events == 2
         yield engine
@@ -45,8 +55,14 @@ def known_db(pg_admin_url):
 
 @pytest.fixture(scope="module")
 def app(known_db):
-    proc = AppProcess(known_db.url.render_as_string(hide_password=False), AUTH="password", SECRET_KEY=SECRET,
-                      ALERT_EVAL_SECONDS="0", WALL_REFRESH_SECONDS="5", REFRESH_SECONDS="5")
+    proc = AppProcess(
+        known_db.url.render_as_string(hide_password=False),
+        AUTH="password",
+        SECRET_KEY=SECRET,
+        ALERT_EVAL_SECONDS="0",
+        WALL_REFRESH_SECONDS="5",
+        REFRESH_SECONDS="5",
+    )
     yield proc
     proc.stop()
 
@@ -60,16 +76,20 @@ def _sign_in(page, app, user: str) -> None:  # noqa: ANN001
 
 
 def _bell(page) -> str:  # noqa: ANN001
-    page.wait_for_function("document.querySelector('#nav-bell-count') && "
-                           "document.querySelector('#nav-bell-count').innerText !== '0'", timeout=15_000)
+    page.wait_for_function(
+        "document.querySelector('#nav-bell-count') && document.querySelector('#nav-bell-count').innerText !== '0'",
+        timeout=15_000,
+    )
     return page.locator("#nav-bell-count").inner_text()
 
 
 @pytest.mark.browser
 def test_a_berlin_user_sees_and_acknowledges_berlin_alerts_only(app, known_db, page):
     answers: list[str] = []
-    page.on("response", lambda r: answers.append(r.text()) if "_dash-update-component" in r.url
-            and r.status == 200 else None)
+    page.on(
+        "response",
+        lambda r: answers.append(r.text()) if "_dash-update-component" in r.url and r.status == 200 else None,
+    )
     _sign_in(page, app, "anna")
     assert _bell(page) == "1"
     page.wait_for_selector(".al-row")
