@@ -57,8 +57,8 @@ def pieces(
 ) -> list[tuple[str, datetime, datetime]]:
     """Cover [start, end) with the coarsest whole buckets: the middle from hours, the ragged ends from finer levels.
 
-    Before ``raw_from`` (where retention deleted the raw rows) the finest level is 15 minutes, and the range is
-    widened to whole 15-minute buckets there."""
+    Before ``raw_from`` (where retention deleted the raw rows) the finest level is the finest rollup (5 minutes),
+    and the range is widened to whole buckets of it there."""
     if raw_from is not None and start < raw_from and len(levels) > 1:
         width = levels[-2][1]
         split = min(raw_from, end)
@@ -142,7 +142,7 @@ def oee_series(
     raw_from: datetime | None = None,
 ) -> pd.DataFrame:
     """OEE parts per UTC-aligned bucket of ``bucket_s`` seconds and group; a bucket with no rows is absent. A window
-    reaching before ``raw_from`` (raw rows deleted by retention) gets buckets of at least 15 minutes."""
+    reaching before ``raw_from`` (raw rows deleted by retention) gets buckets of at least the finest rollup's width."""
     if bucket_s % 60:
         raise ValueError("bucket_s must be a whole number of minutes")
     if not raw and raw_from is not None and start < raw_from and bucket_s % LEVELS[-2][1]:

@@ -254,12 +254,14 @@ def test_the_accounts_cli_manages_api_tokens_and_says_why(known):
                               capture_output=True, text=True, timeout=60)
 
     made = cli("add-api-token", "mes-berlin", "--plants", "BER")
-    assert made.returncode == 0 and made.stdout.startswith("API token mes-berlin (shown once): pd_")
+    said = made.stdout.splitlines()  # the first line names the database, as every CLI's does
+    assert made.returncode == 0 and said[0].startswith("database: ")
+    assert said[1].startswith("API token mes-berlin (shown once): pd_")
     again = cli("add-api-token", "mes-berlin", "--plants", "BER")
-    assert again.returncode == 1 and again.stderr.strip().startswith("error: an API token named 'mes-berlin' exists")
+    assert again.returncode == 2 and again.stderr.strip().startswith("error: an API token named 'mes-berlin' exists")
     bad = cli("add-api-token", "x", "--plants", "DET")
-    assert bad.returncode == 1 and bad.stderr.strip() == "error: unknown plant 'DET'; the plants are: BER, CCU."
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: unknown plant 'DET'; the plants are: BER, CCU."
     assert cli("add-api-token", "y").stderr.strip().startswith("error: say which plants the token may read")
-    assert cli("revoke-api-token", "mes-berlin").stdout.strip() == "API token mes-berlin revoked"
+    assert cli("revoke-api-token", "mes-berlin").stdout.splitlines()[-1] == "API token mes-berlin revoked"
     gone = cli("revoke-api-token", "mes-berlin")
-    assert gone.returncode == 1 and gone.stderr.strip() == "error: there is no active API token named 'mes-berlin'."
+    assert gone.returncode == 2 and gone.stderr.strip() == "error: there is no active API token named 'mes-berlin'."

@@ -53,19 +53,20 @@ def test_raw_rows_go_in_batches_and_the_rollups_keep_them(db_engine):
     assert daily.groupby("key")["good_count"].sum().to_dict() == GOOD  # plant-local days kept too
 
 
-def test_an_old_range_answers_from_whole_15_minute_buckets(db_engine):
+def test_an_old_range_answers_from_whole_5_minute_buckets(db_engine):
     load_known(db_engine)
     retention.apply(db_engine, retention.Policy(raw_days=1), now=NOW)
-    start = D + timedelta(hours=18, minutes=7)  # inside the 18:00-18:15 bucket
+    start = D + timedelta(hours=18, minutes=2)  # inside the 18:00-18:05 bucket of the finest rollup
     kept = _good(queries.oee_totals(db_engine, start, D + timedelta(days=2), "machine", raw_from=CUT))
     assert kept == GOOD  # widened to 18:00: K1's and K2's whole hour
-    # Without knowing where raw rows begin, the ragged start reads deleted minutes: 18:00-18:15 is missing entirely.
+    # Without knowing where raw rows begin, the ragged start reads deleted minutes: 18:02-18:05 is missing, and
+    # 18:00-18:02 lies before the range, so five minutes of the hour are not counted.
     lost = _good(queries.oee_totals(db_engine, start, D + timedelta(days=2), "machine"))
-    assert lost["K1"] == GOOD["K1"] - 15 * 18 and lost["K2"] == GOOD["K2"] - 15 * 26
+    assert lost["K1"] == GOOD["K1"] - 5 * 18 and lost["K2"] == GOOD["K2"] - 5 * 26
     series = queries.oee_series(
         db_engine, D + timedelta(hours=18), D + timedelta(hours=19), 60, "machine", raw_from=CUT
     )
-    assert sorted(series["bucket"].unique()) == list(pd.date_range(D + timedelta(hours=18), periods=4, freq="15min"))
+    assert sorted(series["bucket"].unique()) == list(pd.date_range(D + timedelta(hours=18), periods=12, freq="5min"))
     assert series.groupby("key")["good_count"].sum().to_dict() == {"K1": GOOD["K1"], "K2": GOOD["K2"]}
 
 
@@ -126,7 +127,7 @@ def test_the_explorer_falls_back_to_rollup_levels_where_raw_is_gone(db_engine):
     _telemetry(db_engine)
     data.init_app(Flask("t"), db_engine, Settings(refresh_seconds=5))
     window = (D + timedelta(hours=18), D + timedelta(hours=18, minutes=10))  # 600 readings: normally drawn raw
-    assert data.sensor_series(1, *window, 1000).label == "raw"
+    assert data.sensor_series(1, *window, 1000).label == "every reading"
     done = retention.apply(db_engine, retention.Policy(raw_days=1), now=NOW)
     assert done["telemetry"] == 3600
     # The app's own clock: raw rows older than 300 days are gone, D among them.
