@@ -16,10 +16,13 @@ PATH = "/metrics"
 _CALLBACK = "/_dash-update-component"
 
 
-def _route(app: Dash) -> str:
+def _route(app: Dash, status: int) -> str:
     """A bounded label: the Flask rule, and for callbacks the output id, but only one the app declared, so a
-    hand-made request cannot invent new time series."""
+    hand-made request cannot invent new time series. A refused callback (not signed in, too large) is labelled
+    without reading its body, which nobody has read: parsing it here would undo the gate's point."""
     if request.path == _CALLBACK:
+        if status >= 400:
+            return "callback:refused"
         body = request.get_json(silent=True, cache=True) if request.is_json else None
         output = body.get("output") if isinstance(body, dict) else None
         return f"callback:{output}" if isinstance(output, str) and output in app.callback_map else "callback:unknown"
@@ -61,5 +64,5 @@ def init_app(app: Dash, settings: Settings) -> None:
     def observe(response: Response) -> Response:
         t0 = g.get("pd_t0")
         if t0 is not None and request.path != PATH:
-            metrics.REQUEST_SECONDS.labels(_route(app)).observe(time.perf_counter() - t0)
+            metrics.REQUEST_SECONDS.labels(_route(app, response.status_code)).observe(time.perf_counter() - t0)
         return response

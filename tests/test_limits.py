@@ -184,8 +184,26 @@ def test_fifty_slow_clients_do_not_starve_healthz(served):
     assert failed == 0 and answered > 20, (answered, failed)
 
 
+def test_the_explorer_reads_its_tiles_under_gevent_workers(served):
+    """Tiles come by binary COPY, which psycopg2 refuses while psycogreen's wait callback is set."""
+    base, _ = served
+    session, r = dash_client.sign_in(base, "anna", "anna-password")
+    assert r.status_code == 302
+    draw = next(
+        c
+        for c in dash_client.server_callbacks(base, session)
+        if c["output"].startswith("..exp-graph.figure...") and "@" not in c["output"]
+    )
+    values = dash_client.by_id(draw, {"exp-sensors": [1], "exp-range": "24h", "exp-width": 1200})
+    answer = session.post(base + "/_dash-update-component", json=dash_client.body(draw, values), timeout=60)
+    assert answer.status_code == 200, answer.text[:300]
+    info = answer.json()["response"]["exp-info"]["children"]
+    assert re.match(r"temperature: 3,(5|6)\d\d readings in view", info), info  # the last hour, to the second
+
+
 def test_concurrent_guesses_check_no_more_passwords_than_the_limit(served):
-    """40 wrong passwords at once across 2 workers: exactly LOGIN_ATTEMPTS (5) are checked, the rest refused."""
+    """40 wrong passwords at once across 2 workers: exactly LOGIN_ATTEMPTS (5) are checked, the rest refused.
+    Last in this file: the guesses use up 127.0.0.1's own allowance (4 x 5) for the next 15 minutes."""
     base, _ = served
     forms = []
     for _ in range(40):
@@ -203,19 +221,3 @@ def test_concurrent_guesses_check_no_more_passwords_than_the_limit(served):
         codes = sorted(pool.map(guess, forms))
     assert codes.count(401) == 5 and codes.count(429) == 35, codes
 
-
-def test_the_explorer_reads_its_tiles_under_gevent_workers(served):
-    """Tiles come by binary COPY, which psycopg2 refuses while psycogreen's wait callback is set."""
-    base, _ = served
-    session, r = dash_client.sign_in(base, "anna", "anna-password")
-    assert r.status_code == 302
-    draw = next(
-        c
-        for c in dash_client.server_callbacks(base, session)
-        if c["output"].startswith("..exp-graph.figure...") and "@" not in c["output"]
-    )
-    values = dash_client.by_id(draw, {"exp-sensors": [1], "exp-range": "24h", "exp-width": 1200})
-    answer = session.post(base + "/_dash-update-component", json=dash_client.body(draw, values), timeout=60)
-    assert answer.status_code == 200, answer.text[:300]
-    info = answer.json()["response"]["exp-info"]["children"]
-    assert re.match(r"temperature: 3,(5|6)\d\d readings in view", info), info  # the last hour, to the second

@@ -48,7 +48,8 @@ def test_metrics_are_open_with_auth_off_and_count_routes_and_callbacks(db_engine
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
     assert _sample(r.text, "pd_request_seconds_count", route="/healthz") == ready + 3
     assert _sample(r.text, "pd_request_seconds_count", route=f"callback:{cb['output']}") == 1.0
-    assert _sample(r.text, "pd_request_seconds_count", route="callback:unknown") == 1.0
+    # refused with a 400 (no such output), and labelled without its body being read
+    assert _sample(r.text, "pd_request_seconds_count", route="callback:refused") == 1.0
     assert "made-up" not in r.text  # a hand-made request cannot add a time series
     assert "pd_rollup_last_refresh_timestamp_seconds" in r.text
 
