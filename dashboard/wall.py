@@ -9,7 +9,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import access, cache, data, fmt, kpi
-from dashboard.alerts import view as alert_view
 from dashboard.figures import empty, target_line
 from dashboard.queries import Scope
 
@@ -203,15 +202,3 @@ def slide(view: str, plant_id: str, at: datetime, refresh_s: int) -> dict:
 
     key = cache.make_key("wall-slide", view, plant_id, at)
     return cache.query_cache.get_or_compute(key, build, refresh_s + 2)
-
-
-def alert_band(plant_id: str) -> list[str]:
-    """One line per firing alert of a plant this screen may see, most severe first."""
-    if plant_id not in set(data.plants()["plant_id"]):
-        raise PermissionError(f"plant {str(plant_id)[:20]!r} is not for this screen")
-    firing = alert_view.firing((plant_id,))
-    return [
-        f"{r.severity.upper()} · {r.rule} · {alert_view.subject_text(r.subject)} · {r.value_text}"
-        f" · since {pd.Timestamp(r.fired).tz_convert(data.plants().set_index('plant_id').loc[plant_id, 'tz']):%H:%M %Z}"
-        for r in firing.itertuples()
-    ]

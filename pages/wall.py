@@ -7,6 +7,7 @@ import pandas as pd
 from dash import Input, Output, Patch, State, callback, clientside_callback, dcc, html
 
 from dashboard import data, wall
+from dashboard.alerts import view as alert_view
 
 dash.register_page(__name__, path="/wall", name="Wall", title="Wall · Plant dashboards")
 PARAMS = ("plant", "views", "rotate", "refresh")
@@ -140,7 +141,7 @@ def alert_band(_n, slide, config):  # noqa: ANN001, ANN201 - Dash callback
         return dash.no_update, dash.no_update
     _view, plant_id, _tz = config["slides"][(slide or 0) % len(config["slides"])]
     try:
-        lines = wall.alert_band(plant_id)
+        lines = alert_view.wall_band(plant_id)
     except data.UNAVAILABLE:
         return dash.no_update, dash.no_update
     if not lines:

@@ -135,3 +135,15 @@ def silence(instance_id: int, scope: str, duration: str, note: str, now: datetim
              "b": access.current().name, "n": note[:500]},
         )
     return until
+
+
+def wall_band(plant_id: str) -> list[str]:
+    """One line per firing alert of a plant this screen may see, most severe first."""
+    if plant_id not in set(data.plants()["plant_id"]):
+        raise PermissionError(f"plant {str(plant_id)[:20]!r} is not for this screen")
+    rows = firing((plant_id,))
+    return [
+        f"{r.severity.upper()} · {r.rule} · {subject_text(r.subject)} · {r.value_text}"
+        f" · since {pd.Timestamp(r.fired).tz_convert(data.plants().set_index('plant_id').loc[plant_id, 'tz']):%H:%M %Z}"
+        for r in rows.itertuples()
+    ]
